@@ -1,0 +1,130 @@
+"""rampup: learning-rate warmup and schedules, defined once, checked before training, the same in every framework.
+
+A schedule is an immutable value that maps the number of optimizer updates already applied to a factor of the
+peak learning rate::
+
+    >>> import rampup
+    >>> s = rampup.parse("linear(5%) >> cosine(to=0.1)", total_steps=1000)
+    >>> s(0), s(25), s(50), s(1000)
+    (0.0, 0.5, 1.0, 0.1)
+    >>> lr = s.scale(3e-4)          # absolute learning rates
+    >>> lr(50)
+    0.0003
+
+The core depends on numpy only; the framework adapters (torch, optax, keras, sb3) import their framework lazily.
+"""
+
+from ._compose import (
+    Clip,
+    Product,
+    Repeat,
+    Scaled,
+    Sequence,
+    clip,
+    one_cycle,
+    product,
+    repeat,
+    scaled,
+    sequence,
+    tri_stage,
+    with_warmup,
+    wsd,
+)
+from ._decay import (
+    Constant,
+    Decay,
+    ExpDecay,
+    InverseSqrt,
+    MultiStep,
+    Noam,
+    constant,
+    cosine_decay,
+    exp_decay,
+    geometric_decay,
+    inverse_sqrt,
+    linear_decay,
+    multistep,
+    noam,
+    noam_peak,
+    poly_decay,
+    sqrt_decay,
+    step_decay,
+)
+from ._errors import BudgetError, RampupError, SpecError
+from ._schedule import Schedule
+from ._spec import from_dict, parse
+from ._units import Budget, Duration
+from ._warmup import (
+    RAdamWarmup,
+    SaturatingWarmup,
+    Warmup,
+    constant_warmup,
+    cosine_warmup,
+    exp_warmup,
+    geometric_warmup,
+    linear_warmup,
+    log_warmup,
+    poly_warmup,
+    radam_warmup,
+    sqrt_warmup,
+    untuned_warmup,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Budget",
+    "BudgetError",
+    "Clip",
+    "Constant",
+    "Decay",
+    "Duration",
+    "ExpDecay",
+    "InverseSqrt",
+    "MultiStep",
+    "Noam",
+    "Product",
+    "RAdamWarmup",
+    "RampupError",
+    "Repeat",
+    "SaturatingWarmup",
+    "Scaled",
+    "Schedule",
+    "Sequence",
+    "SpecError",
+    "Warmup",
+    "__version__",
+    "clip",
+    "constant",
+    "constant_warmup",
+    "cosine_decay",
+    "cosine_warmup",
+    "exp_decay",
+    "exp_warmup",
+    "from_dict",
+    "geometric_decay",
+    "geometric_warmup",
+    "inverse_sqrt",
+    "linear_decay",
+    "linear_warmup",
+    "log_warmup",
+    "multistep",
+    "noam",
+    "noam_peak",
+    "one_cycle",
+    "parse",
+    "poly_decay",
+    "poly_warmup",
+    "product",
+    "radam_warmup",
+    "repeat",
+    "scaled",
+    "sequence",
+    "sqrt_decay",
+    "sqrt_warmup",
+    "step_decay",
+    "tri_stage",
+    "untuned_warmup",
+    "with_warmup",
+    "wsd",
+]

@@ -1,0 +1,461 @@
+"""Hand-over and decay phases. Each starts from ``start``, which by default is the value the phase before it
+reached (1.0 when it comes first), so a sequence has no jump at a join unless one is asked for."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import RampupError
+from ._schedule import Schedule, check_int, check_number, spec_function
+from ._shapes import remaining
+from ._units import Duration, DurationLike, coerce_duration
+
+__all__ = [
+    "Constant",
+    "Decay",
+    "ExpDecay",
+    "InverseSqrt",
+    "MultiStep",
+    "Noam",
+    "constant",
+    "cosine_decay",
+    "exp_decay",
+    "geometric_decay",
+    "inverse_sqrt",
+    "linear_decay",
+    "multistep",
+    "noam",
+    "poly_decay",
+    "sqrt_decay",
+    "step_decay",
+]
+
+_SHAPES = ("linear", "cosine", "poly", "sqrt", "geometric")
+
+
+def _start(owner: str, start: Any) -> float | None:
+    return None if start is None else check_number(owner, "start", start, 0.0, 1.0)
+
+
+class _Inherits(Schedule):
+    """A phase whose ``start=None`` means "the value the previous phase reached" (1.0 when first)."""
+
+    start: float | None
+
+    @property
+    def _a(self) -> float:
+        return 1.0 if self.start is None else self.start
+
+    def _bind(self, prev: Schedule) -> Schedule:
+        if self.start is not None or prev.end_value is None:
+            return self
+        return dataclasses.replace(self, start=prev.end_value)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True, repr=False)
+class Decay(_Inherits):
+    """A fall from ``start`` to ``to`` over ``duration`` updates along ``shape``, then ``to``; built by the
+    ``*_decay`` functions, which document each formula."""
+
+    shape: str
+    duration: int | Duration | None = None
+    to: float = 0.0
+    start: float | None = None
+    power: float = 1.0
+    cycles: int = 1
+
+    def __post_init__(self) -> None:
+        name = f"{self.shape}_decay"
+        if self.shape not in _SHAPES:
+            raise RampupError(f"Decay: shape must be one of {', '.join(_SHAPES)}, got {self.shape!r}")
+        object.__setattr__(self, "duration", coerce_duration(name, "duration", self.duration, optional=True))
+        geometric = self.shape == "geometric"
+        object.__setattr__(self, "to", check_number(name, "to", self.to, 0.0, 1.0, lo_open=geometric))
+        object.__setattr__(self, "start", _start(name, self.start))
+        if self.start is not None and self.to > self.start:
+            raise RampupError(f"{name}: to={self.to!r} is above start={self.start!r}; a decay must not rise")
+        if geometric and self.start == 0:
+            raise RampupError(f"{name}: start must be > 0 for a geometric decay, got 0")
+        object.__setattr__(self, "power", check_number(name, "power", self.power, 0.0, None, lo_open=True))
+        object.__setattr__(self, "cycles", check_int(name, "cycles", self.cycles, 1))
+
+    def _find_missing(self) -> str | None:
+        if self.duration is None:
+            return f"{self.shape}_decay needs its duration: pass total_steps=... to parse() or .resolve()"
+        return super()._find_missing()
+
+    def _call(self) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {"duration": self.duration, "to": self.to}
+        if self.shape == "poly":
+            params["power"] = self.power
+        params["start"] = self.start
+        params["cycles"] = self.cycles
+        return f"{self.shape}_decay", params
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        d = self.duration
+        a, b = self._a, self.to
+        if not d:
+            return b
+        x = ops.clip(t / d, 0.0, 1.0)
+        if self.cycles > 1:  # hard restarts (HF): each cycle falls from a to b; at the very end it is b
+            x = ops.where(x < 1.0, (self.cycles * x) % 1.0, 1.0)
+        if self.shape == "geometric":
+            return a * ops.exp(x * math.log(b / a))
+        r = remaining(self.shape, x, ops, self.power)
+        return a * r + b * (1.0 - r)
+
+    @property
+    def end_value(self) -> float:
+        return self.to
+
+
+@spec_function("linear_decay")
+def linear_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
+                 cycles: int = 1) -> Decay:
+    """Linear decay: ``f(u) = start + (to - start) * min(1, u / D)``, u counting from the phase's start.
+
+    Args:
+        duration: D; ``None`` in a sequence means the rest of training (needs ``total_steps``).
+        to: the final factor (a floor), in [0, 1].
+        start: the factor at u = 0; ``None`` continues from the phase before (1.0 if none).
+        cycles: restart ``cycles`` times within D (each cycle falls from start to ``to``).
+
+    Example:
+        >>> from rampup import linear_decay
+        >>> linear_decay(4, to=0.2).values().tolist()
+        [1.0, 0.8, 0.6, 0.4, 0.2]
+    """
+    return Decay("linear", duration, to, start, 1.0, cycles)
+
+
+@spec_function("cosine_decay")
+def cosine_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
+                 cycles: int = 1) -> Decay:
+    """Cosine decay: ``f(u) = to + (start - to) * (1 + cos(pi x)) / 2``, ``x = min(1, u / D)``.
+
+    With ``cycles = k > 1`` it restarts k times (HF ``cosine_with_hard_restarts``): ``x -> (k x) mod 1`` for
+    x < 1. For restarts of growing length or with a warmup each, see :func:`repeat`.
+
+    Example:
+        >>> from rampup import cosine_decay
+        >>> [round(v, 6) for v in cosine_decay(4, to=0.1).values().tolist()]
+        [1.0, 0.868198, 0.55, 0.231802, 0.1]
+    """
+    return Decay("cosine", duration, to, start, 1.0, cycles)
+
+
+@spec_function("poly_decay")
+def poly_decay(duration: DurationLike | None = None, to: float = 0.0, power: float = 1.0,
+               start: float | None = None, cycles: int = 1) -> Decay:
+    """Polynomial decay (HF ``polynomial_decay``, torch ``PolynomialLR``):
+    ``f(u) = to + (start - to) * (1 - x) ** power``, ``x = min(1, u / D)``.
+
+    Example:
+        >>> from rampup import poly_decay
+        >>> poly_decay(4, power=2).values().tolist()
+        [1.0, 0.5625, 0.25, 0.0625, 0.0]
+    """
+    return Decay("poly", duration, to, start, power, cycles)
+
+
+@spec_function("sqrt_decay")
+def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
+               cycles: int = 1) -> Decay:
+    """1-sqrt cooldown (Hägele et al. 2024; HF ``decay_type="1-sqrt"``):
+    ``f(u) = to + (start - to) * (1 - sqrt(x))``, ``x = min(1, u / D)``.
+
+    Example:
+        >>> from rampup import sqrt_decay
+        >>> sqrt_decay(4).values().tolist()
+        [1.0, 0.5, 0.2928932188134524, 0.1339745962155614, 0.0]
+    """
+    return Decay("sqrt", duration, to, start, 1.0, cycles)
+
+
+@spec_function("geometric_decay")
+def geometric_decay(duration: DurationLike | None = None, to: float = 0.01, start: float | None = None,
+                    cycles: int = 1) -> Decay:
+    """Exponential decay from ``start`` to ``to > 0`` in D updates (fairseq tri-stage's decay):
+    ``f(u) = start * (to / start) ** x``, ``x = min(1, u / D)``.
+
+    Example:
+        >>> from rampup import geometric_decay
+        >>> [round(v, 6) for v in geometric_decay(2, to=0.01).values().tolist()]
+        [1.0, 0.1, 0.01]
+    """
+    return Decay("geometric", duration, to, start, 1.0, cycles)
+
+
+@dataclass(frozen=True, repr=False)
+class Constant(_Inherits):
+    """A constant factor for ``duration`` updates (or for ever)."""
+
+    duration: int | Duration | None = None
+    value: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duration", coerce_duration("constant", "duration", self.duration, optional=True))
+        object.__setattr__(self, "value", _start("constant", self.value))
+
+    @property
+    def start(self) -> float | None:  # type: ignore[override]
+        return self.value
+
+    def _bind(self, prev: Schedule) -> Schedule:
+        if self.value is not None or prev.end_value is None:
+            return self
+        return dataclasses.replace(self, value=prev.end_value)
+
+    def _call(self) -> tuple[str, dict[str, Any]]:
+        return "constant", {"duration": self.duration, "value": self.value}
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        return self._a
+
+    @property
+    def end_value(self) -> float:
+        return self._a
+
+
+@spec_function("constant")
+def constant(duration: DurationLike | None = None, value: float | None = None) -> Constant:
+    """Hold a factor: ``f(u) = value``; ``value=None`` holds what the phase before reached (1.0 if none).
+
+    Example:
+        >>> from rampup import constant, linear_warmup
+        >>> (linear_warmup(2) >> constant(2) >> constant(value=0.5)).values(6).tolist()
+        [0.0, 0.5, 1.0, 1.0, 0.5, 0.5]
+    """
+    return Constant(duration, value)
+
+
+@dataclass(frozen=True, repr=False)
+class ExpDecay(_Inherits):
+    """``start * gamma ** (u / every)`` (``floor(u / every)`` when ``staircase``), never below ``to``."""
+
+    gamma: float
+    every: int | Duration = 1
+    staircase: bool = False
+    to: float = 0.0
+    duration: int | Duration | None = None
+    start: float | None = None
+
+    def __post_init__(self) -> None:
+        name = self._name
+        object.__setattr__(self, "gamma", check_number(name, "gamma", self.gamma, 0.0, 1.0, lo_open=True))
+        every = coerce_duration(name, "every", self.every)
+        if every == 0:
+            raise RampupError(f"{name}: every must be at least 1 step, got 0")
+        object.__setattr__(self, "every", every)
+        if not isinstance(self.staircase, bool):
+            raise RampupError(f"{name}: staircase must be true or false, got {self.staircase!r}")
+        object.__setattr__(self, "to", check_number(name, "to", self.to, 0.0, 1.0))
+        object.__setattr__(self, "duration", coerce_duration(name, "duration", self.duration, optional=True))
+        object.__setattr__(self, "start", _start(name, self.start))
+
+    @property
+    def _name(self) -> str:
+        return "step_decay" if self.staircase else "exp_decay"
+
+    def _call(self) -> tuple[str, dict[str, Any]]:
+        if self.staircase:
+            return "step_decay", {"every": self.every, "gamma": self.gamma, "to": self.to,
+                                  "duration": self.duration, "start": self.start}
+        return "exp_decay", {"gamma": self.gamma, "every": self.every, "to": self.to,
+                             "duration": self.duration, "start": self.start}
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        u = ops.clip(t, 0.0, None if self.duration is None else float(self.duration))
+        e = u / self.every
+        if self.staircase:
+            e = ops.floor(e)
+        v = self._a * self.gamma**e
+        return ops.clip(v, self.to, None) if self.to > 0 else v
+
+
+@spec_function("exp_decay")
+def exp_decay(gamma: float, every: DurationLike = 1, to: float = 0.0, duration: DurationLike | None = None,
+              start: float | None = None) -> ExpDecay:
+    """Exponential decay (torch ``ExponentialLR``, optax / Keras ``exponential_decay``):
+    ``f(u) = max(to, start * gamma ** (u / every))``.
+
+    Example:
+        >>> from rampup import exp_decay
+        >>> exp_decay(0.5).values(4).tolist()
+        [1.0, 0.5, 0.25, 0.125]
+    """
+    return ExpDecay(gamma, every, False, to, duration, start)
+
+
+@spec_function("step_decay")
+def step_decay(every: DurationLike, gamma: float = 0.1, to: float = 0.0, duration: DurationLike | None = None,
+               start: float | None = None) -> ExpDecay:
+    """Step decay (torch ``StepLR``, staircase exponential decay):
+    ``f(u) = max(to, start * gamma ** floor(u / every))``.
+
+    Example:
+        >>> from rampup import step_decay
+        >>> [round(v, 6) for v in step_decay(2, gamma=0.1).values(5).tolist()]
+        [1.0, 1.0, 0.1, 0.1, 0.01]
+    """
+    return ExpDecay(gamma, every, True, to, duration, start)
+
+
+@dataclass(frozen=True, repr=False)
+class MultiStep(_Inherits):
+    """``start * gamma ** (number of milestones <= u)``."""
+
+    milestones: tuple[int | Duration, ...]
+    gamma: float = 0.1
+    duration: int | Duration | None = None
+    start: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.milestones, (str, bytes)) or not hasattr(self.milestones, "__iter__"):
+            raise RampupError(f"multistep: milestones must be a list of steps, got {self.milestones!r}")
+        ms = tuple(coerce_duration("multistep", "milestones", m) for m in self.milestones)
+        if not ms:
+            raise RampupError("multistep: milestones must not be empty")
+        steps = [m for m in ms if isinstance(m, int)]
+        if len(steps) == len(ms) and any(b <= a for a, b in zip(steps, steps[1:])):
+            raise RampupError(f"multistep: milestones must be strictly increasing, got {list(ms)!r}")
+        object.__setattr__(self, "milestones", ms)
+        object.__setattr__(self, "gamma", check_number("multistep", "gamma", self.gamma, 0.0, 1.0, lo_open=True))
+        object.__setattr__(self, "duration", coerce_duration("multistep", "duration", self.duration, optional=True))
+        object.__setattr__(self, "start", _start("multistep", self.start))
+
+    def _call(self) -> tuple[str, dict[str, Any]]:
+        return "multistep", {"milestones": self.milestones, "gamma": self.gamma, "duration": self.duration,
+                             "start": self.start}
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        u = ops.clip(t, 0.0, None if self.duration is None else float(self.duration))
+        if ops.scalar:
+            n = 0
+            for m in self.milestones:
+                if u >= m:
+                    n += 1
+            return self._a * self.gamma**n
+        v = self._a
+        for m in self.milestones:
+            v = ops.where(u >= m, v * self.gamma, v)
+        return v
+
+
+@spec_function("multistep")
+def multistep(milestones: Any, gamma: float = 0.1, duration: DurationLike | None = None,
+              start: float | None = None) -> MultiStep:
+    """Multi-step decay (torch ``MultiStepLR``): ``f(u) = start * gamma ** #{m in milestones : m <= u}``.
+
+    Milestones are steps from the phase's start, or durations (``["30ep", "60ep"]``), strictly increasing.
+
+    Example:
+        >>> from rampup import multistep
+        >>> [round(v, 6) for v in multistep([1, 3], gamma=0.5).values(4).tolist()]
+        [1.0, 0.5, 0.5, 0.25]
+    """
+    return MultiStep(tuple(milestones) if isinstance(milestones, (list, tuple)) else milestones, gamma,
+                     duration, start)
+
+
+@dataclass(frozen=True, repr=False)
+class InverseSqrt(_Inherits):
+    """``start * sqrt(timescale / (u + timescale))``."""
+
+    timescale: int | Duration | None = None
+    duration: int | Duration | None = None
+    start: float | None = None
+    _prev: int | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ts = coerce_duration("inverse_sqrt", "timescale", self.timescale, optional=True)
+        if ts == 0:
+            raise RampupError("inverse_sqrt: timescale must be at least 1 step, got 0")
+        object.__setattr__(self, "timescale", ts)
+        object.__setattr__(self, "duration", coerce_duration("inverse_sqrt", "duration", self.duration, optional=True))
+        object.__setattr__(self, "start", _start("inverse_sqrt", self.start))
+
+    def _bind(self, prev: Schedule) -> Schedule:
+        bound = super()._bind(prev)
+        if self.timescale is None and prev.length is not None:
+            bound = dataclasses.replace(bound, _prev=prev.length)  # type: ignore[type-var]
+        return bound
+
+    def _call(self) -> tuple[str, dict[str, Any]]:
+        return "inverse_sqrt", {"timescale": self.timescale, "duration": self.duration, "start": self.start}
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        tau = float(self.timescale or self._prev or 10_000)
+        u = ops.clip(t, 0.0, None if self.duration is None else float(self.duration))
+        return self._a * ops.sqrt(tau / (u + tau))
+
+
+@spec_function("inverse_sqrt")
+def inverse_sqrt(timescale: DurationLike | None = None, duration: DurationLike | None = None,
+                 start: float | None = None) -> InverseSqrt:
+    """Inverse square-root decay (HF ``inverse_sqrt``): ``f(u) = start * sqrt(tau / (u + tau))``.
+
+    ``timescale`` tau defaults to the length of the warmup before it in a sequence (HF's default), and to
+    10 000 when there is none.
+
+    Example:
+        >>> from rampup import inverse_sqrt, linear_warmup
+        >>> (linear_warmup(4) >> inverse_sqrt()).values(9).tolist()[3:]
+        [0.75, 1.0, 0.8944271909999159, 0.816496580927726, 0.7559289460184544, 0.7071067811865476]
+    """
+    return InverseSqrt(timescale, duration, start)
+
+
+@dataclass(frozen=True, repr=False)
+class Noam(Schedule):
+    """Vaswani et al.'s schedule normalised to a peak of 1."""
+
+    warmup: int | Duration
+
+    def __post_init__(self) -> None:
+        w = coerce_duration("noam", "warmup", self.warmup)
+        if w == 0:
+            raise RampupError("noam: warmup must be at least 1 step, got 0")
+        object.__setattr__(self, "warmup", w)
+
+    def _call(self) -> tuple[str, dict[str, Any]]:
+        return "noam", {"warmup": self.warmup}
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        s = t + 1.0
+        w = float(self.warmup)  # type: ignore[arg-type]
+        rise_, fall = s / w, ops.sqrt(w / ops.clip(s, 1.0, None))
+        return ops.where(rise_ < fall, rise_, fall)
+
+
+@spec_function("noam")
+def noam(warmup: DurationLike) -> Noam:
+    """The Transformer schedule (Vaswani et al. 2017) with its peak scaled to 1:
+    ``f(t) = min(s / W, sqrt(W / s))`` with ``s = t + 1``. Multiply by ``d_model ** -0.5 * W ** -0.5`` for the
+    paper's absolute LR (or use ``noam_peak``).
+
+    Example:
+        >>> from rampup import noam
+        >>> [round(v, 4) for v in noam(4).values(6).tolist()]
+        [0.25, 0.5, 0.75, 1.0, 0.8944, 0.8165]
+    """
+    return Noam(warmup)
+
+
+def noam_peak(d_model: int, warmup: int) -> float:
+    """The paper's peak LR ``d_model ** -0.5 * warmup ** -0.5`` (reached at step ``warmup - 1``).
+
+    Example:
+        >>> round(noam_peak(512, 4000) * noam(4000)(0), 13)
+        1.746928e-07
+    """
+    check_int("noam_peak", "d_model", d_model, 1)
+    check_int("noam_peak", "warmup", warmup, 1)
+    return d_model**-0.5 * warmup**-0.5
+
+
+__all__.append("noam_peak")

@@ -1,0 +1,122 @@
+"""The element-wise operations a schedule body uses, for Python scalars and for numpy-style arrays.
+
+A schedule's formula is written once against this small set of operations (``clip``, ``where``, ``floor``,
+``cos``, ``exp``, ``log``, ``sqrt`` and the arithmetic operators), so the same code runs on a Python float (the
+hot path of a scheduler step, with :mod:`math` and no numpy call), on numpy arrays, on ``jax.numpy`` arrays inside
+``jax.jit`` and on torch tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _clip_scalar(x: float, lo: float, hi: float | None) -> float:
+    if x < lo:
+        return lo
+    if hi is not None and x > hi:
+        return hi
+    return x
+
+
+class _ScalarOps:
+    scalar = True
+
+    @staticmethod
+    def clip(x: float, lo: float, hi: float | None) -> float:
+        return _clip_scalar(x, lo, hi)
+
+    @staticmethod
+    def where(cond: bool, a: float, b: float) -> float:
+        return a if cond else b
+
+    @staticmethod
+    def floor(x: float) -> float:
+        return float(math.floor(x))
+
+    cos = staticmethod(math.cos)
+    exp = staticmethod(math.exp)
+    log = staticmethod(math.log)
+    sqrt = staticmethod(math.sqrt)
+
+
+class _ArrayOps:
+    scalar = False
+
+    def __init__(self, xp: Any):
+        self.xp = xp
+        self.where = xp.where
+        self.floor = xp.floor
+        self.cos = xp.cos
+        self.exp = xp.exp
+        self.log = xp.log
+        self.sqrt = xp.sqrt
+
+    def clip(self, x: Any, lo: float, hi: float | None) -> Any:
+        return self.xp.clip(x, lo, hi)
+
+    def finish(self, out: Any, t: Any) -> Any:
+        """``out`` with the shape and floating dtype of the steps ``t`` (constant pieces come back as scalars)."""
+        r = self.xp.zeros_like(t) + out
+        if r.dtype != t.dtype:
+            r = r.to(t.dtype) if self.xp.__name__ == "torch" else r.astype(t.dtype)
+        if self.xp.__name__ == "numpy" and r.ndim == 0:
+            return r[()]
+        return r
+
+
+SCALAR = _ScalarOps()
+_NUMPY: _ArrayOps | None = None
+
+
+def numpy_ops() -> _ArrayOps:
+    global _NUMPY
+    if _NUMPY is None:
+        import numpy
+
+        _NUMPY = _ArrayOps(numpy)
+    return _NUMPY
+
+
+def ops_for(step: Any) -> tuple[Any, _ArrayOps]:
+    """Return ``(t, ops)``: the step as a floating array of its own library and the operations for it.
+
+    numpy arrays and numpy scalars are checked (finite, >= 0); torch tensors too; jax arrays are not checked,
+    since inside ``jax.jit`` their values are not known.
+    """
+    module = type(step).__module__
+    if module.startswith(("jax", "jaxlib")):
+        import jax.numpy as jnp
+
+        t = jnp.asarray(step)
+        if not jnp.issubdtype(t.dtype, jnp.floating):
+            t = t.astype(jnp.result_type(float))
+        return t, _ArrayOps(jnp)
+    if module.startswith("torch"):
+        import torch
+
+        t = step if step.is_floating_point() else step.to(torch.float64)
+        if t.numel() and not bool(torch.isfinite(t).all() and (t >= 0).all()):
+            bad = t[~(torch.isfinite(t) & (t >= 0))].flatten()[0].item()
+            raise _bad_step(bad)
+        return t, _ArrayOps(torch)
+    import numpy as np
+
+    t = np.asarray(step)
+    if t.dtype.kind in "iu":
+        t = t.astype(np.float64)
+    elif t.dtype.kind != "f":
+        from ._errors import RampupError
+
+        raise RampupError(f"step must be a number or an array of numbers, got {step!r} (dtype {t.dtype})")
+    if t.size and not (np.isfinite(t).all() and (t >= 0).all()):
+        bad = t[~(np.isfinite(t) & (t >= 0))].flat[0]
+        raise _bad_step(bad)
+    return t, numpy_ops()
+
+
+def _bad_step(value: Any) -> ValueError:
+    from ._errors import RampupError
+
+    return RampupError(f"step must be a finite number >= 0 (updates already applied), got {value!r}")

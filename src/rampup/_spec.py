@@ -1,0 +1,374 @@
+"""The spec-string parser and dict loading. A hand-written recursive-descent parser over a small grammar; it
+never evaluates Python, imports nothing and reaches no attribute.
+
+Grammar::
+
+    spec    := chain
+    chain   := product (">>" product)*
+    product := atom ("*" atom)*
+    atom    := call | number | "(" chain ")"
+    call    := NAME "(" [arg ("," arg)*] [","] ")"
+    arg     := [NAME "="] value
+    value   := chain | duration | string | list | true | false | none
+    list    := "[" [value ("," value)*] [","] "]"
+
+A bare shape name (``linear``, ``cosine``, ``poly``, ``sqrt``, ``geometric``) is a warmup when it is the first
+of two or more phases in a ``>>`` chain, and a decay otherwise: ``"linear(5%) >> cosine(to=0.1)"`` is
+``linear_warmup(5%) >> cosine_decay(to=0.1)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import RampupError, SpecError
+from ._schedule import FACTORIES, Schedule
+from ._units import DURATION_RE, Budget, Duration, from_parts
+
+__all__ = ["from_dict", "parse"]
+
+_ALIASES = {"linear", "cosine", "poly", "sqrt", "geometric"}
+_MAX_DEPTH = 50
+_MAX_LEN = 10_000
+
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)|(?P<op>>>|[*(),=\[\]])|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
+    r"|(?P<str>'[^'\\]*'|\"[^\"\\]*\")"
+)
+
+
+@dataclass
+class _Tok:
+    kind: str  # op, name, num, str, end
+    text: str
+    pos: int
+    value: Any = None
+
+
+def _tokenize(spec: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i = 0
+    while i < len(spec):
+        c = spec[i]
+        if c.isdigit() or (c in ".-+" and i + 1 < len(spec) and (spec[i + 1].isdigit() or spec[i + 1] == ".")):
+            sign = -1 if c == "-" else 1
+            j = i + 1 if c in "-+" else i
+            m = DURATION_RE.match(spec, j)
+            if m is None or m.end() == j:
+                raise SpecError("expected a number", i, spec)
+            text = spec[i:m.end()]
+            try:
+                value = _number(m, sign)
+            except RampupError as e:
+                raise SpecError(str(e), i, spec) from None
+            toks.append(_Tok("num", text, i, value))
+            i = m.end()
+            continue
+        m = _TOKEN.match(spec, i)
+        if m is None:
+            raise SpecError(f"unexpected character {c!r}", i, spec)
+        kind = m.lastgroup
+        if kind != "ws":
+            text = m.group()
+            value = text[1:-1] if kind == "str" else None
+            toks.append(_Tok(kind, text, i, value))  # type: ignore[arg-type]
+        i = m.end()
+    toks.append(_Tok("end", "end of spec", len(spec)))
+    return toks
+
+
+def _number(m: re.Match[str], sign: int) -> Any:
+    num, mult, unit = m.group("num"), m.group("mult") or "", m.group("unit") or ""
+    if not mult and not unit:  # a plain number: an int or a float, as written
+        value: Any = float(num) if any(c in num for c in ".eE") else int(num)
+        return sign * value
+    if sign < 0:
+        raise RampupError(f"a duration must be >= 0, got -{m.group()}")
+    return from_parts(num, mult, unit)
+
+
+@dataclass
+class _Node:
+    kind: str  # call, chain, product, lit, list
+    pos: int
+    name: str = ""
+    items: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+    value: Any = None
+
+
+class _Parser:
+    def __init__(self, spec: str):
+        self.spec = spec
+        self.toks = _tokenize(spec)
+        self.i = 0
+        self.depth = 0
+
+    def peek(self) -> _Tok:
+        return self.toks[self.i]
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, text: str, what: str) -> _Tok:
+        tok = self.peek()
+        if tok.text != text or tok.kind not in ("op",):
+            self.fail(f"expected {what}", tok)
+        return self.take()
+
+    def fail(self, what: str, tok: _Tok) -> None:
+        raise SpecError(f"{what}, found {tok.text!r}" if tok.kind != "end" else f"{what}, found the end", tok.pos,
+                        self.spec)
+
+    def parse(self) -> _Node:
+        node = self.chain()
+        if self.peek().kind != "end":
+            self.fail("expected '>>', '*' or the end of the spec", self.peek())
+        return node
+
+    def chain(self) -> _Node:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise SpecError(f"spec nested more than {_MAX_DEPTH} levels deep", self.peek().pos, self.spec)
+        first = self.product()
+        items = [first]
+        while self.peek().text == ">>" and self.peek().kind == "op":
+            self.take()
+            items.append(self.product())
+        self.depth -= 1
+        return first if len(items) == 1 else _Node("chain", first.pos, items=items)
+
+    def product(self) -> _Node:
+        first = self.atom()
+        items = [first]
+        while self.peek().text == "*" and self.peek().kind == "op":
+            self.take()
+            items.append(self.atom())
+        return first if len(items) == 1 else _Node("product", first.pos, items=items)
+
+    def atom(self) -> _Node:
+        tok = self.peek()
+        if tok.kind == "num":
+            self.take()
+            return _Node("lit", tok.pos, value=tok.value)
+        if tok.kind == "str":
+            self.take()
+            return _Node("lit", tok.pos, value=tok.value)
+        if tok.kind == "op" and tok.text == "(":
+            self.take()
+            node = self.chain()
+            self.expect(")", "')'")
+            return node
+        if tok.kind == "op" and tok.text == "[":
+            return self.list_()
+        if tok.kind == "name":
+            self.take()
+            low = tok.text.lower()
+            if low in ("true", "false", "none") and self.peek().text != "(":
+                return _Node("lit", tok.pos, value={"true": True, "false": False, "none": None}[low])
+            if self.peek().text != "(":
+                self.fail(f"expected '(' after {tok.text!r}", self.peek())
+            return self.call(tok)
+        self.fail("expected a schedule such as linear(5%), a number, '(' or '['", tok)
+        raise AssertionError  # unreachable: fail raises
+
+    def list_(self) -> _Node:
+        start = self.take()
+        items: list[Any] = []
+        while not (self.peek().kind == "op" and self.peek().text == "]"):
+            items.append(self.chain())
+            if self.peek().text == ",":
+                self.take()
+            elif self.peek().text != "]":
+                self.fail("expected ',' or ']'", self.peek())
+        self.take()
+        return _Node("list", start.pos, items=items)
+
+    def call(self, name: _Tok) -> _Node:
+        self.expect("(", "'('")
+        args: list[_Node] = []
+        kwargs: dict[str, _Node] = {}
+        while not (self.peek().kind == "op" and self.peek().text == ")"):
+            tok = self.peek()
+            if tok.kind == "name" and self.toks[self.i + 1].text == "=":
+                self.take()
+                self.take()
+                if tok.text in kwargs:
+                    raise SpecError(f"{name.text}(): argument {tok.text!r} given twice", tok.pos, self.spec)
+                kwargs[tok.text] = self.chain()
+            else:
+                if kwargs:
+                    self.fail("expected a keyword argument (name=value) after a keyword argument", tok)
+                args.append(self.chain())
+            if self.peek().text == ",":
+                self.take()
+            elif self.peek().text != ")":
+                self.fail(f"expected ',' or ')' in {name.text}(...)", self.peek())
+        self.take()
+        return _Node("call", name.pos, name=name.text, items=args, kwargs=kwargs)
+
+
+class _Builder:
+    def __init__(self, spec: str):
+        self.spec = spec
+
+    def build(self, node: _Node, role: str = "decay") -> Any:
+        if node.kind == "lit":
+            return node.value
+        if node.kind == "list":
+            return [self.build(n) for n in node.items or []]
+        if node.kind == "chain":
+            items = node.items or []
+            built = [self.build(n, "warmup" if i == 0 else "decay") for i, n in enumerate(items)]
+            for n, b in zip(items, built):
+                self.need_schedule(b, n, "a phase of '>>'")
+            return self.guard(node, lambda: FACTORIES["sequence"](built))
+        if node.kind == "product":
+            items = node.items or []
+            built = [self.build(n, role) for n in items]
+            scheds = [b for b in built if isinstance(b, Schedule)]
+            if not scheds:
+                raise SpecError("'*' needs a schedule on one side", node.pos, self.spec)
+            out: Any = None
+            for n, b in zip(items, built):
+                if out is None:
+                    out = b
+                elif isinstance(out, Schedule) and isinstance(b, Schedule):
+                    out = self.guard(n, lambda o=out, b=b: o * b)
+                elif isinstance(out, Schedule) or isinstance(b, Schedule):
+                    num, sch = (b, out) if isinstance(out, Schedule) else (out, b)
+                    if isinstance(num, bool) or not isinstance(num, (int, float)):
+                        raise SpecError(f"'*' multiplies a schedule by a number, got {num!r}", n.pos, self.spec)
+                    out = self.guard(n, lambda s=sch, k=num: s.scale(k))
+                else:
+                    raise SpecError("'*' between two numbers: write the product as one number", n.pos, self.spec)
+            return out
+        return self.call(node, role)
+
+    def need_schedule(self, value: Any, node: _Node, where: str) -> None:
+        if not isinstance(value, Schedule):
+            raise SpecError(f"{where} must be a schedule, got {value!r}", node.pos, self.spec)
+
+    def guard(self, node: _Node, make: Any) -> Any:
+        try:
+            return make()
+        except SpecError:
+            raise
+        except RampupError as e:
+            raise SpecError(str(e), node.pos, self.spec) from None
+
+    def call(self, node: _Node, role: str) -> Schedule:
+        name = node.name
+        if name in _ALIASES:
+            name = f"{name}_{role}"
+        fn = FACTORIES.get(name)
+        if fn is None:
+            known = ", ".join(sorted(FACTORIES) + sorted(_ALIASES))
+            raise SpecError(f"unknown schedule {node.name!r}; known: {known}", node.pos, self.spec)
+        params = inspect.signature(fn).parameters
+        names = list(params)
+        args = [self.build(n) for n in node.items or []]
+        kwargs = {k: self.build(v) for k, v in (node.kwargs or {}).items()}
+        if len(args) > len(names):
+            raise SpecError(f"{name}() takes at most {len(names)} arguments ({', '.join(names)}), got {len(args)}",
+                            node.pos, self.spec)
+        for k in kwargs:
+            if k not in params:
+                raise SpecError(f"{name}() has no argument {k!r}; its arguments are {', '.join(names)}",
+                                node.pos, self.spec)
+            if k in names[:len(args)]:
+                raise SpecError(f"{name}(): argument {k!r} given twice", node.pos, self.spec)
+        given = set(names[:len(args)]) | set(kwargs)
+        missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in given]
+        if missing:
+            raise SpecError(f"{name}() needs the argument {missing[0]!r}", node.pos, self.spec)
+        return self.guard(node, lambda: fn(*args, **kwargs))
+
+
+def parse(spec: str, budget: Budget | None = None, **budget_fields: Any) -> Schedule:
+    """Read a schedule from its spec string; with a budget, resolve its durations to steps.
+
+    Args:
+        spec: for example ``"linear(5%) >> cosine(to=0.1)"``; every schedule's ``repr`` is a spec.
+        budget: a :class:`Budget`, or its fields as keywords (``total_steps=10_000``, ``steps_per_epoch=...``).
+
+    Raises:
+        SpecError: the position in the spec and what was expected there.
+        BudgetError: a duration needs a budget field that was not given.
+
+    Example:
+        >>> from rampup import parse
+        >>> s = parse("linear(5%) >> cosine(to=0.1)", total_steps=10_000)
+        >>> s
+        linear_warmup(500) >> cosine_decay(9500, to=0.1)
+        >>> s(0), s(500), s(10_000)
+        (0.0, 1.0, 0.1)
+    """
+    if not isinstance(spec, str):
+        raise SpecError(f"a spec must be a string, got {spec!r}")
+    if len(spec) > _MAX_LEN:
+        raise SpecError(f"a spec must be at most {_MAX_LEN} characters, got {len(spec)}")
+    if not spec.strip():
+        raise SpecError("the spec is empty: expected a schedule such as linear(5%) >> cosine()")
+    tree = _Parser(spec).parse()
+    out = _Builder(spec).build(tree)
+    if not isinstance(out, Schedule):
+        raise SpecError(f"a spec must describe a schedule, got the value {out!r}", 0, spec)
+    if budget is not None or budget_fields:
+        return out.resolve(budget, **budget_fields)
+    return out
+
+
+def from_dict(data: Any, budget: Budget | None = None, **budget_fields: Any) -> Schedule:
+    """Read a schedule from :meth:`Schedule.to_dict`'s JSON-safe form ``{"type": name, param: value}``.
+
+    Example:
+        >>> from rampup import from_dict, parse
+        >>> s = parse("linear(5%) >> cosine(to=0.1)")
+        >>> from_dict(s.to_dict()) == s
+        True
+    """
+    out = _from_value(data, "$")
+    if not isinstance(out, Schedule):
+        raise SpecError(f"from_dict: expected a schedule dict with a 'type', got {data!r}")
+    if budget is not None or budget_fields:
+        return out.resolve(budget, **budget_fields)
+    return out
+
+
+def _from_value(v: Any, path: str) -> Any:
+    if isinstance(v, dict):
+        if "type" not in v:
+            raise SpecError(f"from_dict: {path} has no 'type' key: {v!r}")
+        name = v["type"]
+        fn = FACTORIES.get(name) if isinstance(name, str) else None
+        if fn is None:
+            raise SpecError(f"from_dict: {path}.type: unknown schedule {name!r}; known: {', '.join(sorted(FACTORIES))}")
+        params = inspect.signature(fn).parameters
+        kwargs = {}
+        for k, x in v.items():
+            if k == "type":
+                continue
+            if k not in params:
+                raise SpecError(f"from_dict: {path}: {name}() has no argument {k!r}; its arguments are "
+                                f"{', '.join(params)}")
+            kwargs[k] = _from_value(x, f"{path}.{k}")
+        try:
+            return fn(**kwargs)
+        except TypeError as e:
+            raise SpecError(f"from_dict: {path}: {name}(): {e}") from None
+        except RampupError as e:
+            raise SpecError(f"from_dict: {path}: {e}") from None
+    if isinstance(v, list):
+        return [_from_value(x, f"{path}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, str):
+        try:
+            return Duration.parse(v)
+        except RampupError:
+            return v
+    return v
