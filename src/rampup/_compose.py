@@ -60,12 +60,18 @@ class Sequence(Schedule):
         if not flat:
             raise RampupError("sequence: needs at least one phase")
         object.__setattr__(self, "phases", tuple(flat))
+        self._bound  # bind now, so that a phase that cannot follow its predecessor fails at construction
 
     @cached_property
     def _bound(self) -> tuple[Schedule, ...]:
+        """The phases as they run: those with no explicit start begin where the phase before ended."""
         bound = [self.phases[0]]
-        for p in self.phases[1:]:
-            bound.append(p._bind(bound[-1]))
+        for i, p in enumerate(self.phases[1:], 2):
+            try:
+                bound.append(p._bind(bound[-1]))
+            except RampupError as e:
+                raise RampupError(f"phase {i} ({p.spec()}) cannot follow {bound[-1].spec()}, which ends at "
+                                  f"{bound[-1].end_value!r}: {e}") from None
         return tuple(bound)
 
     @cached_property
@@ -309,32 +315,28 @@ class Repeat(Schedule):
             return f"repeat needs a schedule of finite length >= 1, got {self.schedule.spec()}"
         return missing
 
-    def _cycle(self, t: Any, ops: Any) -> tuple[Any, Any]:
-        """(cycle index n, start of cycle n) for t; exact at cycle boundaries."""
+    def _cycle(self, t: Any, ops: Any) -> tuple[Any, Any, Any]:
+        """(cycle index n, first step of cycle n, stretch m**n) for t; exact at cycle boundaries."""
         L, m = float(self.schedule.length), self.mult  # type: ignore[arg-type]
         if m == 1.0:
             n = ops.floor(t / L)
-            return n, n * L
+            return n, n * L, 1.0
         n = ops.floor(ops.log(1.0 + t * (m - 1.0) / L) / math.log(m))
-        first = L * (ops.exp(n * math.log(m)) - 1.0) / (m - 1.0)
-        # the logarithm can land one cycle off next to a boundary: step back or forward once
+        # the logarithm can land one cycle off next to a boundary; powers of m are exact, so step back or on once
+        first = L * (m**n - 1.0) / (m - 1.0)
         n = ops.where(first > t, n - 1.0, n)
-        first = L * (ops.exp(n * math.log(m)) - 1.0) / (m - 1.0)
-        nxt = first + L * ops.exp(n * math.log(m))
-        n = ops.where(nxt <= t, n + 1.0, n)
-        return n, ops.where(nxt <= t, nxt, first)
+        n = ops.where(L * (m ** (n + 1.0) - 1.0) / (m - 1.0) <= t, n + 1.0, n)
+        stretch = m**n
+        return n, L * (stretch - 1.0) / (m - 1.0), stretch
 
     def _eval(self, t: Any, ops: Any) -> Any:
         L = float(self.schedule.length)  # type: ignore[arg-type]
         if self.times is not None:
-            end = self.length
-            t = ops.clip(t, 0.0, float(end))  # type: ignore[arg-type]
-        n, first = self._cycle(t, ops)
-        stretch = ops.exp(n * math.log(self.mult)) if self.mult != 1.0 else 1.0
+            t = ops.clip(t, 0.0, float(self.length))  # type: ignore[arg-type]
+        n, first, stretch = self._cycle(t, ops)
         u = (t - first) / stretch
         if self.times is not None:  # at the very end, the last cycle's end value, not a fresh start
-            last = self.times - 1.0
-            u = ops.where(n > last, L, u)
+            u = ops.where(n > self.times - 1.0, L, u)
         return self.schedule._eval(u, ops)
 
     @property

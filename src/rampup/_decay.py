@@ -256,6 +256,8 @@ class ExpDecay(_Inherits):
         object.__setattr__(self, "to", check_number(name, "to", self.to, 0.0, 1.0))
         object.__setattr__(self, "duration", coerce_duration(name, "duration", self.duration, optional=True))
         object.__setattr__(self, "start", _start(name, self.start))
+        if self.start is not None and self.to > self.start:
+            raise RampupError(f"{name}: to={self.to!r} is above start={self.start!r}; a decay must not rise")
 
     @property
     def _name(self) -> str:

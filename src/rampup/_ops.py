@@ -56,11 +56,12 @@ class _ArrayOps:
     def clip(self, x: Any, lo: float, hi: float | None) -> Any:
         return self.xp.clip(x, lo, hi)
 
-    def finish(self, out: Any, t: Any) -> Any:
-        """``out`` with the shape and floating dtype of the steps ``t`` (constant pieces come back as scalars)."""
+    def finish(self, out: Any, t: Any, dtype: Any) -> Any:
+        """``out`` with the shape of the steps ``t`` and the floating ``dtype`` asked for (constant pieces come
+        back as scalars, and float32 steps are computed in float64 where the library allows it)."""
         r = self.xp.zeros_like(t) + out
-        if r.dtype != t.dtype:
-            r = r.to(t.dtype) if self.xp.__name__ == "torch" else r.astype(t.dtype)
+        if r.dtype != dtype:
+            r = r.to(dtype) if self.xp.__name__ == "torch" else r.astype(dtype)
         if self.xp.__name__ == "numpy" and r.ndim == 0:
             return r[()]
         return r
@@ -79,8 +80,13 @@ def numpy_ops() -> _ArrayOps:
     return _NUMPY
 
 
-def ops_for(step: Any) -> tuple[Any, _ArrayOps]:
-    """Return ``(t, ops)``: the step as a floating array of its own library and the operations for it.
+def ops_for(step: Any) -> tuple[Any, _ArrayOps, Any]:
+    """Return ``(t, ops, dtype)``: the steps as a floating array of their own library, the operations for it, and
+    the dtype of the result.
+
+    numpy and torch compute in float64 and round the result once to the floating dtype of the steps (float64 for
+    integer steps), so float32 results are the float64 values correctly rounded. jax computes in its default
+    float type (float32 unless x64 is enabled), as anything inside ``jax.jit`` must.
 
     numpy arrays and numpy scalars are checked (finite, >= 0); torch tensors too; jax arrays are not checked,
     since inside ``jax.jit`` their values are not known.
@@ -92,28 +98,30 @@ def ops_for(step: Any) -> tuple[Any, _ArrayOps]:
         t = jnp.asarray(step)
         if not jnp.issubdtype(t.dtype, jnp.floating):
             t = t.astype(jnp.result_type(float))
-        return t, _ArrayOps(jnp)
+        return t, _ArrayOps(jnp), t.dtype
     if module.startswith("torch"):
         import torch
 
-        t = step if step.is_floating_point() else step.to(torch.float64)
+        dtype = step.dtype if step.is_floating_point() else torch.float64
+        t = step.to(torch.float64)
         if t.numel() and not bool(torch.isfinite(t).all() and (t >= 0).all()):
             bad = t[~(torch.isfinite(t) & (t >= 0))].flatten()[0].item()
             raise _bad_step(bad)
-        return t, _ArrayOps(torch)
+        return t, _ArrayOps(torch), dtype
     import numpy as np
 
     t = np.asarray(step)
-    if t.dtype.kind in "iu":
-        t = t.astype(np.float64)
-    elif t.dtype.kind != "f":
+    dtype = t.dtype if t.dtype.kind == "f" else np.dtype(np.float64)
+    if t.dtype.kind in "iuf":
+        t = t.astype(np.float64, copy=False)
+    else:
         from ._errors import RampupError
 
         raise RampupError(f"step must be a number or an array of numbers, got {step!r} (dtype {t.dtype})")
     if t.size and not (np.isfinite(t).all() and (t >= 0).all()):
         bad = t[~(np.isfinite(t) & (t >= 0))].flat[0]
         raise _bad_step(bad)
-    return t, numpy_ops()
+    return t, numpy_ops(), dtype
 
 
 def _bad_step(value: Any) -> ValueError:

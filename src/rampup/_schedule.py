@@ -121,8 +121,8 @@ class Schedule:
         missing = self._missing
         if missing is not None:
             raise BudgetError(f"{self.spec()}: {missing}")
-        t, ops = ops_for(step)
-        return ops.finish(self._eval(t, ops), t)
+        t, ops, dtype = ops_for(step)
+        return ops.finish(self._eval(t, ops), t, dtype)
 
     @cached_property
     def _missing(self) -> str | None:
