@@ -199,7 +199,10 @@ class Schedule:
             raise RampupError("resolve: pass a Budget or budget fields, not both")
         from ._compose import fill_rest
 
-        return fill_rest([self._resolve(budget)], budget)[0]
+        out = fill_rest([self._resolve(budget)], budget)[0]
+        if out._missing is not None:
+            raise BudgetError(f"{self.spec()}: {out._missing}")
+        return out
 
     def _resolve(self, budget: Budget) -> Schedule:
         changes: dict[str, Any] = {}

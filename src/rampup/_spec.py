@@ -189,6 +189,14 @@ class _Parser:
         self.take()
         return _Node("list", start.pos, items=items)
 
+    def value(self) -> _Node:
+        """An argument: a bare word such as ``sqrt`` in ``shape=sqrt`` is a string; anything else a chain."""
+        tok, nxt = self.peek(), self.toks[self.i + 1]
+        if tok.kind == "name" and nxt.text in (",", ")") and tok.text.lower() not in ("true", "false", "none"):
+            self.take()
+            return _Node("lit", tok.pos, value=tok.text)
+        return self.chain()
+
     def call(self, name: _Tok) -> _Node:
         self.expect("(", "'('")
         args: list[_Node] = []
@@ -200,11 +208,11 @@ class _Parser:
                 self.take()
                 if tok.text in kwargs:
                     raise SpecError(f"{name.text}(): argument {tok.text!r} given twice", tok.pos, self.spec)
-                kwargs[tok.text] = self.chain()
+                kwargs[tok.text] = self.value()
             else:
                 if kwargs:
                     self.fail("expected a keyword argument (name=value) after a keyword argument", tok)
-                args.append(self.chain())
+                args.append(self.value())
             if self.peek().text == ",":
                 self.take()
             elif self.peek().text != ")":
@@ -227,7 +235,12 @@ class _Builder:
             built = [self.build(n, "warmup" if i == 0 else "decay") for i, n in enumerate(items)]
             for n, b in zip(items, built):
                 self.need_schedule(b, n, "a phase of '>>'")
-            return self.guard(node, lambda: FACTORIES["sequence"](built))
+            try:
+                return FACTORIES["sequence"](built)
+            except RampupError as e:
+                m = re.match(r"phase (\d+) ", str(e))
+                at = items[int(m.group(1)) - 1].pos if m and int(m.group(1)) <= len(items) else node.pos
+                raise SpecError(str(e), at, self.spec) from None
         if node.kind == "product":
             items = node.items or []
             built = [self.build(n, role) for n in items]
@@ -287,7 +300,13 @@ class _Builder:
         missing = [k for k, p in params.items() if p.default is inspect.Parameter.empty and k not in given]
         if missing:
             raise SpecError(f"{name}() needs the argument {missing[0]!r}", node.pos, self.spec)
-        return self.guard(node, lambda: fn(*args, **kwargs))
+        try:
+            return fn(*args, **kwargs)
+        except RampupError as e:
+            # point at the argument the message names, else at the call
+            nodes = dict(zip(names, node.items or []), **(node.kwargs or {}))
+            named = [n for k, n in nodes.items() if re.search(rf"(^|[:(] ?){re.escape(k)}[ =]", str(e))]
+            raise SpecError(str(e), named[0].pos if named else node.pos, self.spec) from None
 
 
 def parse(spec: str, budget: Budget | None = None, **budget_fields: Any) -> Schedule:

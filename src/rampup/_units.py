@@ -36,8 +36,9 @@ _SUFFIX = {"epochs": "ep", "percent": "%", "tokens": " tok", "samples": " sample
 # number, optional k/M/B multiplier, optional unit; the unit may follow a space ("1M tok")
 DURATION_RE = re.compile(
     r"(?P<num>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)"
-    r"(?P<mult>[kMBG](?![A-Za-z_0-9]))?"
-    r"(?:\s*(?P<unit>%|(?:ep|epochs?|steps?|tok|tokens|samples?)(?![A-Za-z_0-9])))?"
+    r"(?P<mult>[kMBG])?"
+    r"(?:\s*(?P<unit>%|ep|epochs?|steps?|tok|tokens|samples?))?"
+    r"(?![A-Za-z_0-9.])"
 )
 
 
@@ -139,6 +140,12 @@ def from_parts(num: str, mult: str, unit: str) -> int | Duration:
     kind = _UNITS[unit]
     number: float | int = int(value) if value.denominator == 1 else float(value)
     if kind == "steps":
+        if "." in num and not mult and not unit and value >= 1:
+            raise RampupError(
+                f"a duration written as {num} is ambiguous: write whole steps without a decimal point "
+                f"({int(value) if value.denominator == 1 else num}) or a fraction of training as a percentage "
+                "or a ratio below 1"
+            )
         if value.denominator != 1:
             if not unit and not mult and 0 < value < 1:
                 return Duration(float(value), "ratio")
