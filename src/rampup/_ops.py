@@ -37,6 +37,7 @@ class _ScalarOps:
 
     cos = staticmethod(math.cos)
     exp = staticmethod(math.exp)
+    expm1 = staticmethod(math.expm1)
     log = staticmethod(math.log)
     sqrt = staticmethod(math.sqrt)
 
@@ -50,6 +51,7 @@ class _ArrayOps:
         self.floor = xp.floor
         self.cos = xp.cos
         self.exp = xp.exp
+        self.expm1 = xp.expm1
         self.log = xp.log
         self.sqrt = xp.sqrt
 
