@@ -1,0 +1,26 @@
+"""The README's example runs and says what it claims."""
+
+import re
+from pathlib import Path
+
+import rampup
+
+README = (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def test_ten_line_example_runs_and_its_comments_are_true():
+    block = re.search(r"## Ten lines\n\n```python\n(.*?)```", README, re.S).group(1)
+    ns: dict = {}
+    exec(compile(block, "README.md", "exec"), ns)  # the README's own example, as a user would paste it
+    s = ns["s"]
+    assert repr(s) == "linear_warmup(500) >> cosine_decay(9500, to=0.1)"
+    assert (s(0), s(250), s(500)) == (0.0, 0.5, 1.0)
+    assert s(10_000) == 0.1
+    assert ns["lr"](500) == 3e-4
+
+
+def test_every_spec_in_the_shape_tables_is_a_known_name():
+    names = set(re.findall(r"^\| `([a-z_]+)\(", README, re.M))
+    assert names, "no specs found"
+    unknown = {n for n in names if n not in rampup._schedule.FACTORIES}
+    assert not unknown
