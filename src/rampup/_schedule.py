@@ -291,6 +291,14 @@ class Schedule:
         return Sequence((self, other))
 
     # -- notebooks -------------------------------------------------------------------------------------------
+    def _repr_png_(self) -> bytes | None:
+        """The curve as a PNG for Jupyter, with the spec as its title (None when matplotlib is missing)."""
+        try:
+            from .plot import repr_png
+        except ImportError:
+            return None
+        return repr_png(self)
+
     def values(self, steps: int | None = None) -> Any:
         """Factors at steps 0..steps-1 as a numpy array (``steps`` defaults to the schedule's length + 1).
 
