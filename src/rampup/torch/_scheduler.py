@@ -1,0 +1,412 @@
+"""``rampup.torch.Scheduler``: a closed-form torch LR scheduler driven by rampup schedules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch.optim.lr_scheduler import LRScheduler
+
+from .._errors import RampupError
+from .._schedule import Schedule
+from .._spec import parse
+from .._units import Budget, Duration
+from ._clock import attach_counter, check_count, check_optimizer, check_step, make_budget, to_schedule
+
+__all__ = ["Scheduler"]
+
+_FORMAT = "rampup.torch.Scheduler/1"
+_BETA = {"beta1": 0, "beta2": 1}
+# how a value is written into its param group: a float, one entry of the betas tuple, a tensor filled in place
+_PLAIN, _BETA1, _BETA2, _TENSOR = 0, 1, 2, 3
+
+
+class Scheduler(LRScheduler):
+    r"""A torch LR scheduler whose values come from rampup schedules, in closed form.
+
+    The learning rate of param group ``g`` for update ``t`` (``t`` updates already applied, the first update is
+    ``t = 0``) is
+
+    .. math:: \mathrm{lr}_g(t) = \mathrm{base}_g \cdot s_g(t)
+
+    where ``base_g`` is the group's ``initial_lr`` (its ``lr`` when the scheduler is built, kept in the group as
+    torch schedulers do) and ``s_g`` its schedule. Nothing depends on the previous ``group['lr']``, so the value
+    at any step is exact, and ``optimizer.step`` is never patched.
+
+    **What counts as a step.** With ``count="updates"`` (default) the clock is the number of real optimizer
+    updates, read from a step post-hook on the optimizer: ``step()`` after an update the optimizer did not make
+    (AMP ``GradScaler`` skipped it on an inf/NaN gradient, a gradient-accumulation micro-batch, the extra calls of
+    Accelerate's prepared scheduler) leaves the LR where it is, and no "lr_scheduler.step() before
+    optimizer.step()" warning is ever raised. Calling ``step()`` after each ``optimizer.step()`` gives update
+    ``t`` the LR ``base * s(t)``. ``count="calls"`` counts ``step()`` calls, as torch schedulers do (for a
+    schedule written in epochs and stepped once per epoch, or to preview a schedule without an optimizer step).
+
+    Args:
+        optimizer: the torch optimizer.
+        schedule: the LR schedule: a rampup schedule, a spec string (``"linear(5%) >> cosine(to=0.1)"``) or a
+            ``to_dict()`` dict; or one per param group: a list (in group order) or a mapping from the groups'
+            ``name`` (``"*"``: every group not named) to schedules. Each is relative to its group's own base LR.
+        hparams: other hyperparameters scheduled the same way, relative to their value when the scheduler is
+            built: ``{"weight_decay": ..., "momentum": ..., "beta1": ..., "beta2": ...}`` (``beta1``/``beta2``
+            are the entries of Adam's ``betas``; any other numeric param-group key works too). Each value may be
+            per group like ``schedule``; ``"lr"`` may be given here instead of ``schedule``.
+        total_steps, steps_per_epoch: budget fields that resolve durations such as ``"5%"`` or ``"2ep"``; or
+            ``budget=rampup.Budget(...)``. A duration that stays unresolved raises
+            :class:`rampup.BudgetError` here, at construction.
+        count: ``"updates"`` (default) or ``"calls"``, see above.
+        replan_blend: on resume into a different plan (see :meth:`load_state_dict`), the updates over which the
+            LR goes from the saved plan's value to the new plan: a whole number of updates, or a percentage of
+            the new plan's remaining updates (default ``"10%"``); ``0`` switches to the new plan at once.
+
+    Raises:
+        RampupError: not an optimizer, the wrong number of per-group schedules, an unknown group name or
+            hyperparameter, a negative or non-finite base value.
+        BudgetError: a duration needs a budget field that was not given.
+
+    Example:
+        >>> import torch, rampup.torch
+        >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        >>> sched = rampup.torch.Scheduler(opt, "linear(2) >> cosine()", total_steps=6)
+        >>> lrs = []
+        >>> for _ in range(6):
+        ...     lrs.append(opt.param_groups[0]["lr"])
+        ...     opt.step()
+        ...     sched.step()
+        >>> [round(x, 4) for x in lrs]
+        [0.0, 0.05, 0.1, 0.0854, 0.05, 0.0146]
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, schedule: Any = None, *,
+                 hparams: Mapping[str, Any] | None = None, total_steps: int | None = None,
+                 steps_per_epoch: int | None = None, budget: Budget | None = None, count: str = "updates",
+                 replan_blend: int | str = "10%") -> None:
+        owner = "Scheduler"
+        self.optimizer = check_optimizer(owner, optimizer)
+        self._count_updates = check_count(owner, count)
+        self._replan_blend = _check_blend(replan_blend)
+        budget = make_budget(owner, budget, total_steps, steps_per_epoch)
+        plan: dict[str, Any] = {}
+        if hparams is not None:
+            if not isinstance(hparams, Mapping):
+                raise RampupError(f"{owner}: hparams must be a mapping such as {{'weight_decay': ...}}, "
+                                  f"got {hparams!r}")
+            plan.update(hparams)
+        if schedule is not None:
+            if "lr" in plan:
+                raise RampupError(f"{owner}: the LR schedule is given twice, as schedule= and as hparams['lr']")
+            plan = {"lr": schedule, **plan}
+        if not plan:
+            raise RampupError(f"{owner}: nothing to schedule: pass a schedule (or hparams)")
+        groups = optimizer.param_groups
+        # hparam -> (distinct schedules, schedule index of each group, base value of each group)
+        self._plan: dict[str, tuple[list[Schedule], list[int], list[float]]] = {}
+        for key, spec in plan.items():
+            if not isinstance(key, str):
+                raise RampupError(f"{owner}: hparams keys must be param-group keys such as 'weight_decay', "
+                                  f"got {key!r}")
+            bases = [_base(owner, key, g, i) for i, g in enumerate(groups)]
+            scheds, index = _per_group(owner, key, spec, groups, budget)
+            self._plan[key] = (scheds, index, bases)
+        self.base_lrs = list(self._plan["lr"][2]) if "lr" in self._plan else [_scalar(g["lr"]) for g in groups]
+        self.last_epoch = 0
+        self._step_count = 1
+        self._counter = attach_counter(self, optimizer)
+        self._seen = 0
+        self._blend: tuple[int, int, dict[str, list[float]]] | None = None
+        self._build_writes()
+        self._apply()
+
+    # -- the hot path ------------------------------------------------------------------------------------------
+    def _build_writes(self) -> None:
+        """Flatten the plan into one list of writes, so that ``step()`` is a loop over plain tuples."""
+        self._scheds: list[Schedule] = []
+        writes = []
+        for key, (scheds, index, bases) in self._plan.items():
+            offset = len(self._scheds)
+            self._scheds.extend(scheds)
+            for g, (group, i, base) in enumerate(zip(self.optimizer.param_groups, index, bases)):
+                kind = _BETA1 if key == "beta1" else _BETA2 if key == "beta2" else (
+                    _TENSOR if isinstance(group[key], torch.Tensor) else _PLAIN)
+                writes.append((group, "betas" if key in _BETA else key, base, offset + i, kind, key, g))
+        self._writes = writes
+        plain = all(w[4] == _PLAIN for w in writes)
+        # one schedule for every write (the common case): evaluate it once and multiply
+        self._single = [(w[0], w[1], w[2]) for w in writes] if plain and len(self._scheds) == 1 else None
+        self._plain = [(w[0], w[1], w[2], w[3]) for w in writes] if plain else None
+
+    def _apply(self) -> None:
+        t = self.last_epoch
+        blend = self._blend
+        if blend is None or t >= blend[0] + blend[1] or t < blend[0]:
+            single = self._single
+            if single is not None:
+                f = self._scheds[0](t)
+                for group, key, base in single:
+                    group[key] = base * f
+                return
+            vals = [s(t) for s in self._scheds]
+            plain = self._plain
+            if plain is not None:
+                for group, key, base, i in plain:
+                    group[key] = base * vals[i]
+                return
+            ramp = 0.0
+        else:
+            vals = [s(t) for s in self._scheds]
+            ramp = 1.0 - (t - blend[0]) / blend[1]
+        for group, key, base, i, kind, hp, g in self._writes:
+            f = vals[i]
+            offsets = blend[2].get(hp) if ramp else None  # type: ignore[index]
+            if offsets:
+                f = max(0.0, f + offsets[g] * ramp)
+            v = base * f
+            if kind == _PLAIN:
+                group[key] = v
+            elif kind == _TENSOR:
+                group[key].fill_(v)
+            else:
+                b = group[key]
+                group[key] = (v, b[1]) if kind == _BETA1 else (b[0], v)
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance the clock and set the values for the next update.
+
+        With ``count="updates"`` the clock moves by the number of optimizer updates made since the previous call
+        (usually one; zero after a skipped update, so the LR stays). ``step(n)`` jumps to update ``n``.
+        """
+        if epoch is not None:
+            self.last_epoch = check_step("Scheduler.step", epoch)
+            self._seen = self._counter[0]
+        elif self._count_updates:
+            n = self._counter[0]
+            if n == self._seen:
+                return
+            self.last_epoch += n - self._seen
+            self._seen = n
+        else:
+            self.last_epoch += 1
+        self._step_count += 1
+        self._apply()
+
+    # -- the torch scheduler protocol --------------------------------------------------------------------------
+    def get_last_lr(self) -> list[float]:  # type: ignore[override]
+        """The LR of each param group, as set by the last ``step()`` (what the next update uses)."""
+        return [_scalar(g["lr"]) for g in self.optimizer.param_groups]
+
+    @property
+    def _last_lr(self) -> list[float]:  # read by some trainers directly
+        return self.get_last_lr()
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        """The closed-form LR of each group at the current step (``base * s(step)``, without a resume blend)."""
+        return self.values(self.last_epoch)["lr"] if "lr" in self._plan else self.get_last_lr()
+
+    def values(self, step: int) -> dict[str, list[float]]:
+        """The planned value of each scheduled hyperparameter for each group at update ``step``.
+
+        Example:
+            >>> import torch, rampup.torch
+            >>> opt = torch.optim.AdamW([torch.zeros(1, requires_grad=True)], lr=1e-3, weight_decay=0.1)
+            >>> s = rampup.torch.Scheduler(opt, "linear_warmup(10)", hparams={"weight_decay": "linear_warmup(10)"})
+            >>> s.values(5)
+            {'lr': [0.0005], 'weight_decay': [0.05]}
+        """
+        t = check_step("Scheduler.values", step)
+        return {key: [base * scheds[i](t) for i, base in zip(index, bases)]
+                for key, (scheds, index, bases) in self._plan.items()}
+
+    @property
+    def schedules(self) -> dict[str, list[Schedule]]:
+        """The resolved schedule of each group, per scheduled hyperparameter."""
+        return {key: [scheds[i] for i in index] for key, (scheds, index, _) in self._plan.items()}
+
+    # -- checkpoints -------------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The position and the plan in plain types (``torch.load(..., weights_only=True)`` reads it back):
+        ``step`` (updates applied), each hyperparameter's distinct schedules as spec strings with the index of
+        each group's schedule, and the resume blend in progress, if any."""
+        state: dict[str, Any] = {
+            "format": _FORMAT,
+            "step": self.last_epoch,
+            "count": "updates" if self._count_updates else "calls",
+            "hparams": {key: {"schedules": [s.spec() for s in scheds], "groups": list(index)}
+                        for key, (scheds, index, _) in self._plan.items()},
+            "blend": None,
+        }
+        if self._blend is not None:
+            start, steps, offsets = self._blend
+            state["blend"] = {"start": start, "steps": steps, "offsets": {k: list(v) for k, v in offsets.items()}}
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the position saved by :meth:`state_dict`.
+
+        The saved step is kept. When this scheduler was built with the same schedules, the LR sequence goes on
+        exactly as it would have without the checkpoint. When the plan changed (a longer or shorter run, a new
+        shape), **the new plan is used from the saved step on, and the LR stays continuous**: if the new plan's
+        value at the saved step ``t0`` differs from the saved plan's, the difference ``d`` fades out linearly,
+        ``f(t) = new(t) + d * (1 - (t - t0) / B)`` for ``t0 <= t < t0 + B``, with ``B`` from ``replan_blend``
+        (``replan_blend=0``: the new plan at once). The blend is part of the state, so resuming during it is
+        exact too.
+        """
+        owner = "Scheduler.load_state_dict"
+        if not isinstance(state_dict, Mapping) or state_dict.get("format") != _FORMAT:
+            raise RampupError(f"{owner}: not a rampup.torch.Scheduler state (format {_FORMAT!r}), got "
+                              f"{_describe(state_dict)}")
+        t0 = check_step(owner, state_dict["step"])
+        n = len(self.optimizer.param_groups)
+        old = _saved_factors(owner, state_dict, t0, n)
+        offsets: dict[str, list[float]] = {}
+        for key, (scheds, index, _) in self._plan.items():
+            if key not in old:
+                continue
+            d = [o - scheds[i](t0) for o, i in zip(old[key], index)]
+            if any(d):
+                offsets[key] = d
+        steps = self._blend_steps(t0) if offsets else 0
+        self._blend = (t0, steps, offsets) if steps else None
+        self.last_epoch = t0
+        self._seen = self._counter[0]
+        self._apply()
+
+    @classmethod
+    def from_state_dict(cls, optimizer: torch.optim.Optimizer, state_dict: dict[str, Any],
+                        **kwargs: Any) -> Scheduler:
+        """A scheduler rebuilt from the plan saved in ``state_dict`` alone, at the saved step.
+
+        Example:
+            >>> import torch, rampup.torch
+            >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+            >>> a = rampup.torch.Scheduler(opt, "linear_warmup(4)")
+            >>> a.step(3)
+            >>> b = rampup.torch.Scheduler.from_state_dict(opt, a.state_dict())
+            >>> b.last_epoch, b.get_last_lr()
+            (3, [0.75])
+        """
+        if not isinstance(state_dict, Mapping) or state_dict.get("format") != _FORMAT:
+            raise RampupError(f"Scheduler.from_state_dict: not a rampup.torch.Scheduler state, got "
+                              f"{_describe(state_dict)}")
+        hparams = {key: [entry["schedules"][i] for i in entry["groups"]]
+                   for key, entry in state_dict["hparams"].items()}
+        kwargs.setdefault("count", state_dict.get("count", "updates"))
+        sched = cls(optimizer, hparams=hparams, **kwargs)
+        sched.load_state_dict(state_dict)
+        return sched
+
+    def _blend_steps(self, t0: int) -> int:
+        b = self._replan_blend
+        if isinstance(b, int):
+            return b
+        lengths = [s.length for s in self._scheds]
+        span = (max(lengths) - t0) if None not in lengths else 0  # type: ignore[type-var,operator]
+        return max(1, math.ceil(b * (span if span > 0 else max(t0, 1))))
+
+
+
+def _check_blend(value: Any) -> int | float:
+    """Whole updates (int) or a fraction of the remaining updates (float, from a percentage)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str):
+        try:
+            d = Duration.parse(value)
+        except RampupError:
+            d = None
+        if isinstance(d, int):
+            return d
+        if isinstance(d, Duration) and d.unit == "percent" and 0 < d.value <= 100:
+            return d.value / 100
+    raise RampupError(f"Scheduler: replan_blend must be a whole number of updates >= 0 or a percentage such as "
+                      f"'10%', got {value!r}")
+
+
+def _scalar(v: Any) -> float:
+    return float(v.item()) if isinstance(v, torch.Tensor) else v
+
+
+def _base(owner: str, key: str, group: dict[str, Any], i: int) -> float:
+    """The group's base value for ``key``: kept as ``initial_<key>`` in the group, as torch keeps initial_lr."""
+    if key in _BETA:
+        betas = group.get("betas")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise RampupError(f"{owner}: {key} needs Adam-style betas in param group {i}, which has none")
+        current = betas[_BETA[key]]
+    elif key not in group:
+        known = ", ".join(k for k, v in group.items() if isinstance(v, (int, float, torch.Tensor))
+                          and not isinstance(v, bool))
+        raise RampupError(f"{owner}: param group {i} has no hyperparameter {key!r}; it has {known}")
+    else:
+        current = group[key]
+    if isinstance(current, torch.Tensor):
+        current = current.clone() if key == "lr" else current.item()
+    name = "initial_lr" if key == "lr" else f"initial_{key}"
+    v = _scalar(group.setdefault(name, current))
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        raise RampupError(f"{owner}: the base {key} of param group {i} must be a finite number >= 0, got {v!r}")
+    if key in _BETA and v >= 1:
+        raise RampupError(f"{owner}: the base {key} of param group {i} must be below 1, got {v!r}")
+    return float(v)
+
+
+def _per_group(owner: str, key: str, spec: Any, groups: list[dict[str, Any]],
+               budget: Budget | None) -> tuple[list[Schedule], list[int]]:
+    """The distinct schedules for ``key`` and the index of each group's one; equal specs share one schedule."""
+    n = len(groups)
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != n:
+            raise RampupError(f"{owner}: {len(spec)} {key} schedules for {n} param groups: give one per group "
+                              f"(or one for all), got {list(spec)!r}")
+        items = [(f"the {key} schedule of param group {i}", s) for i, s in enumerate(spec)]
+    elif isinstance(spec, Mapping) and "type" not in spec:
+        names = [g.get("name") for g in groups]
+        unknown = [k for k in spec if k != "*" and k not in names]
+        if unknown:
+            raise RampupError(f"{owner}: {key} schedules name param groups {unknown!r} that the optimizer does not "
+                              f"have; its group names are {names!r}")
+        items = []
+        for i, name in enumerate(names):
+            if name in spec:
+                items.append((f"the {key} schedule of param group {name!r}", spec[name]))
+            elif "*" in spec:
+                items.append((f"the {key} schedule '*'", spec["*"]))
+            else:
+                raise RampupError(f"{owner}: param group {i} (name {name!r}) has no {key} schedule in "
+                                  f"{sorted(map(str, spec))!r}: name it, or add a '*' entry")
+    else:
+        items = [(f"the {key} schedule", spec)] * n
+    distinct: list[Schedule] = []
+    index: list[int] = []
+    memo: dict[int, Schedule] = {}
+    for where, value in items:
+        s = memo.get(id(value))
+        if s is None:
+            s = memo[id(value)] = to_schedule(owner, where, value, budget)
+        if s not in distinct:
+            distinct.append(s)
+        index.append(distinct.index(s))
+    return distinct, index
+
+
+def _saved_factors(owner: str, state: Mapping[str, Any], t: int, n: int) -> dict[str, list[float]]:
+    """Each saved hyperparameter's factor per group at step ``t``, blend included."""
+    out: dict[str, list[float]] = {}
+    blend = state.get("blend")
+    for key, entry in state["hparams"].items():
+        scheds = [parse(spec) for spec in entry["schedules"]]
+        index = entry["groups"]
+        if len(index) != n:
+            raise RampupError(f"{owner}: the state has {len(index)} param groups, the optimizer {n}")
+        vals = [scheds[i](t) for i in index]
+        if blend and key in blend["offsets"] and blend["start"] <= t < blend["start"] + blend["steps"]:
+            ramp = 1.0 - (t - blend["start"]) / blend["steps"]
+            vals = [max(0.0, v + d * ramp) for v, d in zip(vals, blend["offsets"][key])]
+        out[key] = vals
+    return out
+
+
+def _describe(state: Any) -> str:
+    if isinstance(state, Mapping):
+        return f"a dict with keys {sorted(map(str, state))!r}"
+    return repr(state)
