@@ -30,6 +30,7 @@ from ._compose import (
     with_warmup,
     wsd,
 )
+from ._config import ScheduleConfig, load_config
 from ._decay import (
     Constant,
     Decay,
@@ -51,6 +52,7 @@ from ._decay import (
     step_decay,
 )
 from ._errors import BudgetError, RampupError, SpecError
+from ._lint import Finding, lint
 from ._schedule import Schedule
 from ._spec import from_dict, parse
 from ._units import Budget, Duration
@@ -80,6 +82,7 @@ __all__ = [
     "Decay",
     "Duration",
     "ExpDecay",
+    "Finding",
     "InverseSqrt",
     "MultiStep",
     "Noam",
@@ -90,6 +93,7 @@ __all__ = [
     "SaturatingWarmup",
     "Scaled",
     "Schedule",
+    "ScheduleConfig",
     "Sequence",
     "SpecError",
     "Warmup",
@@ -107,6 +111,8 @@ __all__ = [
     "inverse_sqrt",
     "linear_decay",
     "linear_warmup",
+    "lint",
+    "load_config",
     "log_warmup",
     "multistep",
     "noam",

@@ -1,0 +1,416 @@
+"""Checks a schedule against the mistakes that cost training runs, before the run.
+
+:func:`lint` evaluates the schedule over the run's updates (vectorised, in chunks) and returns one
+:class:`Finding` per problem: its ``code``, ``severity`` (``"error"``, ``"warning"`` or ``"hint"``), the ``step``
+where it shows, and a ``message`` that says what to change. The checks:
+
+============================  =========  ==================================================================
+code                          severity   what it finds
+============================  =========  ==================================================================
+``first-update-zero``         warning    the first update (step 0) gets LR 0 and is wasted
+``peak-not-reached``          warning    the factor never reaches the peak 1.0 (within 0.1 %) in the run
+``peak-at-end``               warning    the peak is reached only at the last update
+``jump-at-join``              warning    the LR jumps or drops where one phase hands over to the next
+``jump``                      warning    one update changes the LR by more than ``max_jump`` where no phase
+                                         was built to step (a phase a few updates long)
+``warmup-too-long``           error      the warmup is as long as the run or longer (warning: > half of it)
+``epoch-warmup``              warning    a warmup in epochs that resolves to more than half the run
+``steps-per-epoch-1``         hint       ``steps_per_epoch=1``: the sign of a scheduler stepped once per epoch
+``decay-unfinished``          warning    the run ends before the decay reaches its floor
+``lr-zero-tail``              warning    the LR is 0 for the last updates of the run (they do nothing)
+``bad-value``                 error      a factor below 0, or not finite
+``warmup-short-for-beta2``    hint       a warmup shorter than Adam's untuned rule ``2 / (1 - beta2)``
+============================  =========  ==================================================================
+
+Phases built to jump are not reported by the ``jump`` checks: ``constant_warmup`` (Goyal et al.), staircase and
+multi-step decays, hard restarts (``cycles``) and ``repeat``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from ._compose import Clip, Product, Repeat, Scaled, Sequence
+from ._decay import Decay, ExpDecay, MultiStep, Noam
+from ._errors import BudgetError, RampupError
+from ._schedule import Schedule, check_number
+from ._units import Budget, Duration
+from ._warmup import RAdamWarmup, SaturatingWarmup, Warmup
+
+__all__ = ["Finding", "WarmupInfo", "lint", "warmup_info"]
+
+_SEVERITIES = ("error", "warning", "hint")
+_CHUNK = 1 << 20  # updates evaluated at once: bounds memory for runs of billions of updates
+_PEAK_TOL = 1e-3
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem :func:`lint` found.
+
+    Attributes:
+        code: a stable name for the check, e.g. ``"first-update-zero"``.
+        severity: ``"error"`` (the run will not do what was meant), ``"warning"`` (very likely a mistake) or
+            ``"hint"`` (advice).
+        message: what is wrong and what to change.
+        step: the update (0-based) where it shows, or ``None`` when it concerns the whole run.
+
+    Example:
+        >>> from rampup import Finding
+        >>> print(Finding("first-update-zero", "warning", "the first update gets LR 0", 0))
+        step 0: warning [first-update-zero] the first update gets LR 0
+    """
+
+    code: str
+    severity: str
+    message: str
+    step: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITIES:
+            raise RampupError(f"Finding: severity must be one of {', '.join(_SEVERITIES)}, got {self.severity!r}")
+
+    def __str__(self) -> str:
+        where = "run" if self.step is None else f"step {self.step}"
+        return f"{where}: {self.severity} [{self.code}] {self.message}"
+
+
+@dataclass(frozen=True)
+class WarmupInfo:
+    """Where a schedule's warmup is: the phase, its length in updates (``None`` if it never ends or is not
+    resolved), and ``tau`` for saturating warmups."""
+
+    phase: Schedule
+    length: int | None
+    tau: float | None = None
+
+
+def warmup_info(schedule: Schedule) -> WarmupInfo | None:
+    """The warmup of ``schedule``: the first phase of a sequence, a factor of a product, the cycle of a repeat.
+
+    Recognises :class:`Warmup`, :class:`SaturatingWarmup`, :class:`RAdamWarmup` and :class:`Noam` (whose rise
+    lasts ``warmup`` updates). Returns ``None`` when the schedule has no warmup.
+
+    Example:
+        >>> import rampup
+        >>> from rampup._lint import warmup_info
+        >>> warmup_info(rampup.parse("linear(500) >> cosine()")).length
+        500
+    """
+    s = schedule
+    if isinstance(s, (Scaled, Clip, Repeat)):
+        return warmup_info(s.schedule)
+    if isinstance(s, Sequence):
+        return warmup_info(s.phases[0])
+    if isinstance(s, Product):
+        for f in s.factors:
+            info = warmup_info(f)
+            if info is not None:
+                return info
+        return None
+    if isinstance(s, Warmup):
+        return WarmupInfo(s, s.duration if isinstance(s.duration, int) else None)
+    if isinstance(s, SaturatingWarmup):
+        return WarmupInfo(s, s.duration if isinstance(s.duration, int) else None, s.tau)
+    if isinstance(s, RAdamWarmup):
+        return WarmupInfo(s, None)
+    if isinstance(s, Noam):
+        return WarmupInfo(s, s.warmup if isinstance(s.warmup, int) else None)
+    return None
+
+
+def _joins(s: Schedule, at: int = 0) -> Iterator[tuple[int, Schedule, Schedule]]:
+    """(step, phase before, phase after) for every hand-over between phases of a sequence, on the run's clock.
+    Restarts of a ``repeat`` are not joins: they are built to jump."""
+    if isinstance(s, (Scaled, Clip)):
+        yield from _joins(s.schedule, at)
+    elif isinstance(s, Product):
+        for f in s.factors:
+            yield from _joins(f, at)
+    elif isinstance(s, Sequence):
+        start = at
+        for prev, nxt in zip(s.phases, s.phases[1:]):
+            yield from _joins(prev, start)
+            start += prev.length  # type: ignore[operator]  # resolved: every phase but the last has a length
+            yield start, prev, nxt
+        yield from _joins(s.phases[-1], start)
+
+
+def _stepwise(s: Schedule) -> bool:
+    """True when some part of ``s`` is built to jump (so a large one-update change there is by design)."""
+    if isinstance(s, Warmup):
+        return s.shape == "constant"
+    if isinstance(s, Decay):
+        return s.cycles > 1
+    if isinstance(s, (ExpDecay,)):
+        return bool(s.staircase)
+    if isinstance(s, (MultiStep, Repeat)):
+        return True
+    if isinstance(s, (Scaled, Clip)):
+        return _stepwise(s.schedule)
+    if isinstance(s, Sequence):
+        return any(_stepwise(p) for p in s.phases)
+    if isinstance(s, Product):
+        return any(_stepwise(f) for f in s.factors)
+    return False
+
+
+@dataclass
+class _Scan:
+    """What one pass over the run's factors finds."""
+
+    first: float
+    last: float
+    peak: float
+    peak_step: int
+    bad_step: int | None
+    last_positive: int | None
+    big_steps: list[int]
+
+
+def _scan(s: Schedule, total: int, max_jump: float) -> _Scan:
+    first = last = math.nan
+    peak, peak_step = -math.inf, 0
+    bad_step: int | None = None
+    last_positive: int | None = None
+    big: list[int] = []
+    for a in range(0, total, _CHUNK):
+        b = min(total, a + _CHUNK)
+        # one update of overlap, so a jump across the chunk border is seen
+        lo = max(0, a - 1)
+        v = np.asarray(s(np.arange(lo, b, dtype=np.float64)), dtype=np.float64)
+        if a == 0:
+            first = float(v[0])
+        last = float(v[-1])
+        bad = ~np.isfinite(v) | (v < 0)
+        if bad_step is None and bad.any():
+            bad_step = lo + int(np.argmax(bad))
+        w = np.where(bad, -np.inf, v)
+        k = int(np.argmax(w))
+        if w[k] > peak + 1e-12:
+            peak, peak_step = float(w[k]), lo + k
+        pos = np.nonzero(v > 0)[0]
+        if len(pos):
+            last_positive = lo + int(pos[-1])
+        if len(big) < 1000:
+            d = np.abs(np.diff(v))
+            big.extend((lo + 1 + np.nonzero(d > max_jump)[0][: 1000 - len(big)]).tolist())
+    return _Scan(first, last, peak, peak_step, bad_step, last_positive, big)
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / total:.3g}%"
+
+
+def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float | None = None,
+         max_jump: float = 0.1, **budget_fields: Any) -> list[Finding]:
+    """Check a schedule for the mistakes that lose training runs; an empty list means it is clean.
+
+    The run is the updates ``0 .. total_steps - 1``; ``total_steps`` defaults to the schedule's length. A
+    schedule with units (``"5%"``, ``"2ep"``) is resolved against the budget first; the checks on epochs look at
+    the durations as written. The factor is relative to the peak: a top-level ``scale(lr)`` is looked through.
+
+    Args:
+        schedule: a :class:`Schedule` or a spec string.
+        budget: a :class:`Budget`, or its fields as keywords (``total_steps=...``, ``steps_per_epoch=...``).
+        beta2: Adam's second-moment decay, for the hint on the untuned warmup ``2 / (1 - beta2)``.
+        max_jump: the largest change of the factor in one update that is not reported (default 0.1 of the peak).
+
+    Returns:
+        The findings sorted by step (whole-run findings last), each with code, severity, message and step.
+
+    Raises:
+        BudgetError: a duration needs a budget field that was not given, or the run length is unknown.
+
+    Example:
+        >>> import rampup
+        >>> [f.code for f in rampup.lint("linear(5%) >> cosine(to=0.1)", total_steps=10_000)]
+        ['first-update-zero']
+        >>> rampup.lint("linear(500, start=0.01) >> cosine(to=0.1)", total_steps=10_000)
+        []
+    """
+    if isinstance(schedule, str):
+        from ._spec import parse
+
+        schedule = parse(schedule)
+    if not isinstance(schedule, Schedule):
+        raise RampupError(f"lint: schedule must be a Schedule or a spec string, got {schedule!r}")
+    if budget is None:
+        budget = Budget(**budget_fields)
+    elif budget_fields:
+        raise RampupError("lint: pass a Budget or budget fields, not both")
+    if beta2 is not None:
+        beta2 = check_number("lint", "beta2", beta2, 0.0, 1.0, hi_open=True)
+    max_jump = check_number("lint", "max_jump", max_jump, 0.0, None, lo_open=True)
+    raw = schedule
+    while isinstance(raw, Scaled) and raw.factor > 0:
+        raw = raw.schedule
+    try:
+        s = raw.resolve(budget)
+    except BudgetError:
+        # phases longer than the run cannot be fitted to it: lint them as written, on the run's clock
+        loose = _unfitted(raw, budget)
+        if loose is None:
+            raise
+        if loose._missing is not None:  # an open phase with no room left: only the warmup can be judged
+            warm = warmup_info(loose)
+            early = _length_findings(warm.length if warm else None, budget.total_steps or 0, warmup_info(raw), budget)
+            if not any(f.severity == "error" for f in early):
+                raise
+            return early
+        s = loose
+    total = budget.total_steps if budget.total_steps is not None else s.length
+    if total is None:
+        raise BudgetError(f"lint: {s.spec()} never ends, so the run length is unknown: pass total_steps=...")
+    if total < 1:
+        raise RampupError(f"lint: the run needs at least one update, got total_steps={total}")
+
+    scan = _scan(s, total, max_jump)
+    out: list[Finding] = []
+    add = out.append
+    warm = warmup_info(s)
+    w = warm.length if warm is not None else None
+    raw_warm = warmup_info(raw)
+
+    if scan.bad_step is not None:
+        v = float(s(scan.bad_step))
+        add(Finding("bad-value", "error", f"the factor is {v!r} at step {scan.bad_step}: an LR must be a finite "
+                    "number >= 0; check the scale and the phases' start/to values", scan.bad_step))
+
+    if scan.first == 0.0:
+        fix = ("give the warmup start=0.01 (a small first LR) or offset=1 (count the first update as 1, as "
+               "pytorch_warmup does)") if warm is not None else "start the schedule above 0"
+        add(Finding("first-update-zero", "warning", f"the first update (step 0) gets LR 0 and is wasted: {fix}", 0))
+
+    out.extend(_length_findings(w, total, raw_warm, budget))
+
+    if budget.steps_per_epoch == 1 and total > 1:
+        add(Finding("steps-per-epoch-1", "hint",
+                    "steps_per_epoch=1 makes an epoch one update: if the scheduler is stepped once per epoch "
+                    "(Lightning's interval='epoch'), a warmup of N steps lasts N epochs; step it after every "
+                    "optimizer update and give the real steps_per_epoch", None))
+
+    # the peak checks would only repeat a warmup that outlasts the run
+    if not (w is not None and w >= total):
+        if scan.peak < 1.0 - _PEAK_TOL:
+            add(Finding("peak-not-reached", "warning",
+                        f"the LR never reaches the peak: at most {scan.peak:.4g} of it, at step {scan.peak_step}; "
+                        "give a saturating warmup a duration, or shorten the phases before the peak", scan.peak_step))
+        elif scan.peak_step == total - 1 and total > 1 and scan.first < scan.peak:
+            add(Finding("peak-at-end", "warning",
+                        f"the peak LR is reached only at the last update (step {total - 1}): the warmup takes the "
+                        "whole run; shorten it", total - 1))
+
+    joins = [(b, p, n) for b, p, n in _joins(s) if 0 < b < total]
+    join_steps = {b for b, _, _ in joins}
+    for b, prev, nxt in joins:
+        idx = np.array([max(0, b - 2), b - 1, b], dtype=np.float64)
+        before2, before, after = (float(x) for x in s(idx))
+        jump = after - before
+        slope = abs(before - before2) if b >= 2 else 0.0
+        built_to_jump = isinstance(prev, Warmup) and prev.shape == "constant"
+        if abs(jump) > max_jump and abs(jump) > 1.5 * slope and not built_to_jump:
+            what = "jumps up" if jump > 0 else "drops"
+            add(Finding("jump-at-join", "warning",
+                        f"the LR {what} from {before:.4g} to {after:.4g} of the peak at step {b}, where "
+                        f"{nxt.spec()} takes over from {prev.spec()}: leave the later phase's start unset so it "
+                        "continues from the value reached, or make the earlier phase end where the next begins", b))
+
+    if not _stepwise(s):
+        lone = [t for t in scan.big_steps if t not in join_steps]
+        if lone:
+            t = lone[0]
+            a1, b0 = (float(x) for x in s(np.array([t - 1, t], dtype=np.float64)))
+            around = [u for u in (t - 1, t + 1) if 1 <= u < total]
+            near = [abs(float(s(u)) - float(s(u - 1))) for u in around]
+            # a short phase changes by the same large amount every update; only an isolated change is a jump
+            if not near or abs(b0 - a1) > 2 * max(near):
+                add(Finding("jump", "warning",
+                            f"the LR changes from {a1:.4g} to {b0:.4g} of the peak in one update at step {t} "
+                            f"(more than max_jump={max_jump:g}); make the phase there longer", t))
+            else:
+                add(Finding("jump", "warning",
+                            f"the LR changes by {abs(b0 - a1):.3g} of the peak per update around step {t} (more "
+                            f"than max_jump={max_jump:g}): a phase only a few updates long is a jump; make it longer",
+                            t))
+
+    length = s.length
+    if length is not None and length > total:
+        floor = float(s(length))
+        span = max(scan.peak - floor, 1e-12)
+        if scan.last - floor > 0.01 * span:
+            add(Finding("decay-unfinished", "warning",
+                        f"the run ends (step {total - 1}) at {scan.last:.4g} of the peak, above the schedule's floor "
+                        f"{floor:.4g}: the schedule lasts {length} updates, the run {total}; fit it to the run "
+                        f"(total_steps={total}, or shorten its phases)", total - 1))
+    if scan.last_positive is not None and scan.last_positive < total - 1 and scan.peak > 0:
+        z = scan.last_positive + 1
+        add(Finding("lr-zero-tail", "warning",
+                    f"the LR is 0 from step {z} to the end of the run: {total - z} updates do nothing; fit the "
+                    f"schedule to the run (total_steps={total}) or give the decay a floor (to=0.01)", z))
+
+    if beta2 is not None:
+        _beta2_hint(add, warm, beta2, total)
+
+    return sorted(out, key=lambda f: (f.step is None, f.step or 0, _SEVERITIES.index(f.severity)))
+
+
+def _length_findings(w: int | None, total: int, raw_warm: WarmupInfo | None, budget: Budget) -> list[Finding]:
+    """A warmup as long as the run, or longer than half of it (told apart when it was written in epochs)."""
+    if w is None or 2 * w <= total:
+        return []
+    raw_dur = getattr(raw_warm.phase, "duration", None) if raw_warm is not None else None
+    sev = "error" if w >= total else "warning"
+    if isinstance(raw_dur, Duration) and raw_dur.unit == "epochs":
+        n = _fmt(raw_dur.value)
+        return [Finding("epoch-warmup", sev,
+                        f"the warmup {raw_dur.spec()} is {w} updates at steps_per_epoch={budget.steps_per_epoch}, "
+                        f"{_pct(w, total)} of the run of {total}: if you meant {n} updates write linear({n}); "
+                        "durations in epochs need steps_per_epoch in optimizer updates (after gradient "
+                        "accumulation), not batches", None)]
+    if w >= total:
+        return [Finding("warmup-too-long", "error",
+                        f"the warmup lasts {w} updates, as long as the run ({total}) or longer: the peak LR is never "
+                        f"used; shorten it (5% of the run is {math.ceil(total / 20)} updates)", None)]
+    return [Finding("warmup-too-long", "warning",
+                    f"the warmup lasts {w} updates, {_pct(w, total)} of the run of {total}: more than half of "
+                    "training is spent below the peak; warmups are usually 1-10% of the run", None)]
+
+
+def _unfitted(raw: Schedule, budget: Budget) -> Schedule | None:
+    """``raw`` with its durations in updates but not fitted to ``total_steps`` (an open phase stays open), or
+    None when a duration needs the run's length (a percentage)."""
+    if budget.total_steps is None:
+        return None
+    try:
+        return raw._resolve(dataclasses.replace(budget, total_steps=None, epochs=None))
+    except RampupError:
+        return None
+
+def _beta2_hint(add: Any, warm: WarmupInfo | None, beta2: float, total: int) -> None:
+    rule = max(1, round(2.0 / (1.0 - beta2)))
+    cite = f"Adam with beta2={beta2:g} suggests at least {rule} warmup updates (the untuned rule 2/(1-beta2), " \
+           "Ma & Yarats 2021)"
+    short = f"; the run has only {total}, so consider a smaller beta2" if 2 * rule > total else ""
+    if warm is None:
+        add(Finding("warmup-short-for-beta2", "hint", f"{cite}, but the schedule has no warmup: put "
+                    f"linear({rule}) in front{short}", None))
+    elif warm.tau is not None:
+        tau_rule = max(1, round(1.0 / (1.0 - beta2)))
+        if warm.tau < tau_rule:
+            add(Finding("warmup-short-for-beta2", "hint",
+                        f"Adam with beta2={beta2:g} suggests a saturating warmup with tau >= {tau_rule} "
+                        f"(1/(1-beta2), Ma & Yarats 2021); this one has tau={warm.tau:g}{short}", None))
+    elif warm.length is not None and warm.length < rule and not isinstance(warm.phase, RAdamWarmup):
+        add(Finding("warmup-short-for-beta2", "hint",
+                    f"{cite}; this warmup lasts {warm.length}: lengthen it or use untuned_warmup({beta2:g}){short}",
+                    None))
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
