@@ -120,13 +120,19 @@ class Scheduler(LRScheduler):
 
     # -- the hot path ------------------------------------------------------------------------------------------
     def _build_writes(self) -> None:
-        """Flatten the plan into one list of writes, so that ``step()`` is a loop over plain tuples."""
+        """Flatten the plan into one list of writes, so that ``step()`` is a loop over plain tuples. The writes
+        hold the group dicts themselves; ``optimizer.load_state_dict`` (which Accelerate's ``prepare`` and every
+        resume call) replaces them, and ``_apply`` then builds the writes again."""
+        groups = self._groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise RampupError(f"Scheduler: the optimizer now has {len(groups)} param groups, the scheduler was "
+                              f"built for {len(self.base_lrs)}: build a new scheduler after add_param_group")
         self._scheds: list[Schedule] = []
         writes = []
         for key, (scheds, index, bases) in self._plan.items():
             offset = len(self._scheds)
             self._scheds.extend(scheds)
-            for g, (group, i, base) in enumerate(zip(self.optimizer.param_groups, index, bases)):
+            for g, (group, i, base) in enumerate(zip(groups, index, bases)):
                 kind = _BETA1 if key == "beta1" else _BETA2 if key == "beta2" else (
                     _TENSOR if isinstance(group[key], torch.Tensor) else _PLAIN)
                 writes.append((group, "betas" if key in _BETA else key, base, offset + i, kind, key, g))
@@ -137,6 +143,8 @@ class Scheduler(LRScheduler):
         self._plain = [(w[0], w[1], w[2], w[3]) for w in writes] if plain else None
 
     def _apply(self) -> None:
+        if self.optimizer.param_groups is not self._groups:
+            self._build_writes()
         t = self.last_epoch
         blend = self._blend
         if blend is None or t >= blend[0] + blend[1] or t < blend[0]:
@@ -256,6 +264,14 @@ class Scheduler(LRScheduler):
             raise RampupError(f"{owner}: not a rampup.torch.Scheduler state (format {_FORMAT!r}), got "
                               f"{_describe(state_dict)}")
         t0 = check_step(owner, state_dict["step"])
+        self.last_epoch = t0
+        self._seen = self._counter[0]
+        if state_dict["hparams"] == self.state_dict()["hparams"]:  # the same plan: go on exactly, blend and all
+            saved = state_dict.get("blend")
+            self._blend = None if not saved else (
+                int(saved["start"]), int(saved["steps"]), {k: list(v) for k, v in saved["offsets"].items()})
+            self._apply()
+            return
         n = len(self.optimizer.param_groups)
         old = _saved_factors(owner, state_dict, t0, n)
         offsets: dict[str, list[float]] = {}
@@ -267,8 +283,6 @@ class Scheduler(LRScheduler):
                 offsets[key] = d
         steps = self._blend_steps(t0) if offsets else 0
         self._blend = (t0, steps, offsets) if steps else None
-        self.last_epoch = t0
-        self._seen = self._counter[0]
         self._apply()
 
     @classmethod

@@ -1,0 +1,49 @@
+"""Helpers shared by the tests of rampup.torch: tiny optimizers and a record of the LR each update used."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import torch
+
+
+def make_opt(lrs=(0.1, 0.03), cls=torch.optim.SGD, names=None, **kwargs):
+    """An optimizer with one small parameter per group, group i at LR lrs[i]."""
+    groups = []
+    for i, lr in enumerate(lrs):
+        g = {"params": [torch.zeros(3, requires_grad=True)], "lr": lr}
+        if names is not None:
+            g["name"] = names[i]
+        groups.append(g)
+    return cls(groups, **kwargs)
+
+
+def record(opt, key="lr"):
+    """A list that gets, before each real update, the value of ``key`` in every group (what that update uses)."""
+    out = []
+    opt.register_step_pre_hook(lambda o, a, k: out.append([float(g[key]) for g in o.param_groups]))
+    return out
+
+
+def update(opt):
+    for g in opt.param_groups:
+        for p in g["params"]:
+            p.grad = torch.ones_like(p)
+    opt.step()
+
+
+def save_load(obj):
+    """Through torch.save / torch.load(weights_only=True), as a checkpoint would go."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    buf.seek(0)
+    return torch.load(buf, weights_only=True)
+
+
+def warmup_cosine(t, warmup, total, floor):
+    """Linear warmup from 0 over ``warmup`` updates, then cosine to ``floor`` at ``total``: the textbook formula."""
+    if t < warmup:
+        return t / warmup
+    p = min(1.0, (t - warmup) / (total - warmup))
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p))
