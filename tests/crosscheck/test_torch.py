@@ -33,7 +33,7 @@ from rampup import (
     step_decay,
 )
 
-from ._util import PAST_END, RTOL, assert_close, max_rel, rampup_values, run_torch, sgd
+from ._util import PAST_END, RTOL, assert_close, rampup_values, run_torch, sgd
 
 BASE = 0.1
 
