@@ -32,18 +32,6 @@ TOKENS = ["linear", "cosine", "(", ")", ">>", "*", ",", "=", "5%", "2ep", "0.5",
           "[", "]", "'x'", "none", "true", "10k", "1M tok", " ", "repeat", "wsd", "nan", "0"]
 
 
-def core_parser_bug(spec, exc):
-    """parse() raises IndexError, not SpecError, when a spec ends right after '(', ',' or '=' inside a call
-    (e.g. "linear("): pinned by test_spec_ending_inside_a_call_is_a_spec_error until the parser is fixed."""
-    return isinstance(exc, IndexError) and re.search(r"[(,=]\s*$", spec) is not None
-
-
-@pytest.mark.xfail(raises=IndexError, reason="the spec parser indexes past its last token", strict=True)
-def test_spec_ending_inside_a_call_is_a_spec_error():
-    with pytest.raises(rampup.SpecError):
-        rampup.parse("linear(")
-
-
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -83,10 +71,6 @@ def test_parse_and_lint_raise_only_rampup_errors(spec, budget, beta2):
         s = rampup.parse(spec)
     except rampup.RampupError:
         return
-    except IndexError as e:
-        if core_parser_bug(spec, e):
-            return
-        raise
     try:
         findings = rampup.lint(s, beta2=beta2, **budget)
     except rampup.RampupError:
@@ -121,10 +105,6 @@ def test_load_config_raises_only_rampup_errors(data):
     except rampup.RampupError as e:
         assert "\n" not in str(e)
         return
-    except IndexError as e:
-        if core_parser_bug(str(data.get("schedule")), e):
-            return
-        raise
     assert isinstance(cfg.schedule, rampup.Schedule)
 
 
@@ -138,8 +118,6 @@ runner = CliRunner()
                       max_size=4))
 def test_cli_exits_0_1_or_2_with_one_line_errors(spec, cmd, extra):
     r = runner.invoke(app, [cmd, spec, *extra])
-    if core_parser_bug(spec, r.exception):
-        return
     assert r.exit_code in (0, 1, 2), (r.exception, r.output)
     assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit), r.exception
     if r.exit_code == 2:
@@ -157,8 +135,6 @@ def test_cli_with_random_config_files(tmp_path_factory, data, suffix):
         text = json.dumps(data)  # JSON is YAML too
     path.write_text(text)
     r = runner.invoke(app, ["lint", "--config", str(path)])
-    if core_parser_bug(str(data.get("schedule")), r.exception):
-        return
     assert r.exit_code in (0, 1, 2), (r.exception, r.output)
     if r.exit_code == 2:
         assert len(r.output.strip().splitlines()) == 1, r.output

@@ -85,7 +85,7 @@ def test_errors_name_the_position_and_what_was_expected(spec, position, words):
     assert "^" in str(e.value)  # the message points at the place
 
 
-@pytest.mark.parametrize("bad", [None, 42, b"linear(5)", "", "   ", "(" * 60 + "linear(5)" + ")" * 60, "x" * 20_000])
+@pytest.mark.parametrize("bad", [None, 42, b"linear(5)", "", "   ", "linear(", "cosine(100,", "cosine(to=", "wsd(5, 5, shape=", "(" * 60 + "linear(5)" + ")" * 60, "x" * 20_000])
 def test_bad_spec_values(bad):
     with pytest.raises(SpecError):
         r.parse(bad)

@@ -191,7 +191,8 @@ class _Parser:
 
     def value(self) -> _Node:
         """An argument: a bare word such as ``sqrt`` in ``shape=sqrt`` is a string; anything else a chain."""
-        tok, nxt = self.peek(), self.toks[self.i + 1]
+        tok = self.peek()
+        nxt = self.toks[self.i + 1] if tok.kind != "end" else tok
         if tok.kind == "name" and nxt.text in (",", ")") and tok.text.lower() not in ("true", "false", "none"):
             self.take()
             return _Node("lit", tok.pos, value=tok.text)
