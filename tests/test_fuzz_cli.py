@@ -3,7 +3,6 @@ documented errors (RampupError and its subclasses); the command may only exit wi
 error."""
 
 import json
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
