@@ -114,11 +114,22 @@ class Scheduler(LRScheduler):
         self._step_count = 1
         self._counter = attach_counter(self, optimizer)
         self._seen = 0
-        self._blend: tuple[int, int, dict[str, list[float]]] | None = None
+        self._blend = None
         self._build_writes()
         self._apply()
 
     # -- the hot path ------------------------------------------------------------------------------------------
+    @property
+    def _blend(self) -> tuple[int, int, dict[str, list[float]]] | None:
+        """The resume blend in progress: (first step, updates, offsets per hyperparameter and group)."""
+        return self.__blend
+
+    @_blend.setter
+    def _blend(self, value: tuple[int, int, dict[str, list[float]]] | None) -> None:
+        self.__blend = value
+        # the hot path is taken from this step on (a blend never applies before its start)
+        self._blend_end = -1 if value is None else value[0] + value[1]
+
     def _build_writes(self) -> None:
         """Flatten the plan into one list of writes, so that ``step()`` is a loop over plain tuples. The writes
         hold the group dicts themselves; ``optimizer.load_state_dict`` (which Accelerate's ``prepare`` and every
@@ -140,20 +151,22 @@ class Scheduler(LRScheduler):
         plain = all(w[4] == _PLAIN for w in writes)
         # one schedule for every write (the common case): evaluate it once and multiply
         self._single = [(w[0], w[1], w[2]) for w in writes] if plain and len(self._scheds) == 1 else None
+        self._first = self._scheds[0]
         self._plain = [(w[0], w[1], w[2], w[3]) for w in writes] if plain else None
 
     def _apply(self) -> None:
-        if self.optimizer.param_groups is not self._groups:
-            self._build_writes()
         t = self.last_epoch
-        blend = self._blend
-        if blend is None or t >= blend[0] + blend[1] or t < blend[0]:
+        if t >= self._blend_end and self.optimizer.param_groups is self._groups:
             single = self._single
             if single is not None:
-                f = self._scheds[0](t)
+                f = self._first(t)
                 for group, key, base in single:
                     group[key] = base * f
                 return
+        elif self.optimizer.param_groups is not self._groups:
+            self._build_writes()
+        blend = self._blend
+        if blend is None or t >= blend[0] + blend[1] or t < blend[0]:
             vals = [s(t) for s in self._scheds]
             plain = self._plain
             if plain is not None:
