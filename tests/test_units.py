@@ -1,5 +1,7 @@
 """Durations and the budget."""
 
+import math
+
 import pytest
 
 import rampup as r
@@ -77,3 +79,10 @@ def test_rest_of_training_and_runs_that_are_too_short():
 def test_a_lone_decay_takes_the_whole_run():
     assert r.parse("cosine(to=0.1)", total_steps=100) == r.cosine_decay(100, to=0.1)
     assert r.parse("3e-4 * cosine()", total_steps=100) == r.cosine_decay(100).scale(3e-4)
+
+
+def test_open_phases_inside_a_product_take_the_rest_too():
+    s = r.parse("linear(5) >> with_warmup(cosine(), radam_warmup(), overlap=true)", total_steps=40)
+    assert s == r.linear_warmup(5) >> r.cosine_decay(35) * r.radam_warmup()
+    end = r.parse("exp_warmup(3.0) * cosine(to=0.1)", total_steps=40)(40)
+    assert end == pytest.approx(0.1 * (1 - math.exp(-40 / 3)), rel=1e-12)

@@ -185,6 +185,14 @@ class Product(Schedule):
         lengths = [f.length for f in self.factors]
         return None if None in lengths else max(lengths)  # type: ignore[type-var]
 
+    @property
+    def _open(self) -> bool:
+        return any(f._open for f in self.factors)
+
+    def _with_length(self, n: int) -> Schedule:
+        """Every factor left open runs for the ``n`` updates the product is given."""
+        return Product(tuple(f._with_length(n) if f._open else f for f in self.factors))
+
     def _call(self) -> tuple[str, dict[str, Any]]:
         return "product", {"factors": self.factors}
 

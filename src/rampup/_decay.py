@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ._errors import RampupError
 from ._schedule import Schedule, check_int, check_number, spec_function
-from ._shapes import remaining
+from ._shapes import RISING
 from ._units import Duration, DurationLike, coerce_duration
 
 __all__ = [
@@ -45,7 +46,7 @@ class _Inherits(Schedule):
 
     start: float | None
 
-    @property
+    @cached_property
     def _a(self) -> float:
         return 1.0 if self.start is None else self.start
 
@@ -95,17 +96,22 @@ class Decay(_Inherits):
         params["cycles"] = self.cycles
         return f"{self.shape}_decay", params
 
+    @cached_property
+    def _curve(self) -> Any:
+        return RISING.get(self.shape)
+
     def _eval(self, t: Any, ops: Any) -> Any:
         d = self.duration
-        a, b = self._a, self.to
         if not d:
-            return b
+            return self.to
         x = ops.clip(t / d, 0.0, 1.0)
         if self.cycles > 1:  # hard restarts (HF): each cycle falls from a to b; at the very end it is b
             x = ops.where(x < 1.0, (self.cycles * x) % 1.0, 1.0)
-        if self.shape == "geometric":
+        a, b = self._a, self.to
+        curve = self._curve
+        if curve is None:  # geometric
             return a * ops.exp(x * math.log(b / a))
-        r = remaining(self.shape, x, ops, self.power)
+        r = curve(1.0 - x, ops, self.power)  # the part of the fall still to go
         return a * r + b * (1.0 - r)
 
     @property

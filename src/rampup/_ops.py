@@ -20,16 +20,14 @@ def _clip_scalar(x: float, lo: float, hi: float | None) -> float:
     return x
 
 
+def _where_scalar(cond: bool, a: float, b: float) -> float:
+    return a if cond else b
+
+
 class _ScalarOps:
     scalar = True
-
-    @staticmethod
-    def clip(x: float, lo: float, hi: float | None) -> float:
-        return _clip_scalar(x, lo, hi)
-
-    @staticmethod
-    def where(cond: bool, a: float, b: float) -> float:
-        return a if cond else b
+    clip = staticmethod(_clip_scalar)
+    where = staticmethod(_where_scalar)
 
     @staticmethod
     def floor(x: float) -> float:

@@ -18,6 +18,7 @@ __all__ = ["Schedule", "FACTORIES", "spec_function", "format_value"]
 FACTORIES: dict[str, Callable[..., Schedule]] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
+_INF = math.inf
 
 
 def spec_function(name: str) -> Callable[[F], F]:
@@ -110,12 +111,11 @@ class Schedule:
     def __call__(self, step: Any) -> Any:
         kind = type(step)
         if kind is int or kind is float:
-            missing = self._missing
-            if missing is not None:
-                raise BudgetError(f"{self.spec()}: {missing}")
-            if not 0 <= step < math.inf:
-                raise RampupError(f"step must be a finite number >= 0 (updates already applied), got {step!r}")
-            return float(self._eval(float(step), SCALAR))
+            if self._missing is None and 0 <= step < _INF:
+                return float(self._eval(float(step), SCALAR))
+            if self._missing is not None:
+                raise BudgetError(f"{self.spec()}: {self._missing}")
+            raise RampupError(f"step must be a finite number >= 0 (updates already applied), got {step!r}")
         if isinstance(step, bool):
             raise RampupError(f"step must be a number, got {step!r}")
         missing = self._missing

@@ -4,6 +4,14 @@ A warmup uses a curve as it is: ``f(x)`` is how far it has come (value = start (
 same curve run backwards: ``f(1 - x)`` is how much of the fall remains (value = start r + to (1 - r)), so
 "1-sqrt" names one curve in both directions, as HF transformers' warmup-stable-decay does. Both are written as
 interpolations that give the end points exactly. ``x`` must already be clipped to [0, 1].
+
+Example:
+    >>> from rampup._ops import SCALAR
+    >>> cosine, one_minus_sqrt = RISING["cosine"], RISING["sqrt"]
+    >>> round(cosine(0.5, SCALAR, 1.0), 12), RISING["poly"](0.5, SCALAR, 2.0)
+    (0.5, 0.25)
+    >>> one_minus_sqrt(1 - 0.25, SCALAR, 1.0)  # a 1-sqrt cooldown a quarter of the way: half of the fall to go
+    0.5
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-__all__ = ["RISING", "remaining", "rise"]
+__all__ = ["RISING"]
 
 _PI = math.pi
 
@@ -39,26 +47,3 @@ RISING: dict[str, Callable[[Any, Any, float], Any]] = {
     "poly": _poly,
     "sqrt": _sqrt,
 }
-
-
-def rise(shape: str, x: Any, ops: Any, power: float = 1.0) -> Any:
-    """f(x) of a rising curve; for example cosine: (1 - cos(pi x)) / 2.
-
-    Example:
-        >>> from rampup._ops import SCALAR
-        >>> round(rise("cosine", 0.5, SCALAR), 12), rise("poly", 0.5, SCALAR, 2.0)
-        (0.5, 0.25)
-    """
-    return RISING[shape](x, ops, power)
-
-
-def remaining(shape: str, x: Any, ops: Any, power: float = 1.0) -> Any:
-    """f(1 - x): the part of a decay still to go at x; linear 1 - x, cosine (1 + cos(pi x)) / 2,
-    poly (1 - x)^p, 1-sqrt 1 - sqrt(x).
-
-    Example:
-        >>> from rampup._ops import SCALAR
-        >>> remaining("sqrt", 0.25, SCALAR), remaining("poly", 0.5, SCALAR, 2.0)
-        (0.5, 0.25)
-    """
-    return RISING[shape](1.0 - x, ops, power)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._errors import RampupError
 from ._schedule import Schedule, check_int, check_number, spec_function
-from ._shapes import rise
+from ._shapes import RISING
 from ._units import Duration, DurationLike, coerce_duration
 
 __all__ = [
@@ -71,23 +71,27 @@ class Warmup(Schedule):
     def _log_start(self) -> float:
         return math.log(self.start) if self.start > 0 else 0.0
 
+    @cached_property
+    def _curve(self) -> Any:
+        return RISING.get(self.shape)
+
     def _eval(self, t: Any, ops: Any) -> Any:
         w = self.duration
-        s = self.start
-        t = t + self.offset if self.offset else t
+        if self.offset:
+            t = t + self.offset
+        curve = self._curve
+        if curve is not None and w:  # linear, cosine, poly, 1-sqrt: the hot path
+            v = curve(ops.clip(t / w, 0.0, 1.0), ops, self.power)
+            return self.start * (1.0 - v) + v
         if self.shape == "constant":
-            return ops.where(t < w, s, 1.0)
+            return ops.where(t < w, self.start, 1.0)
         if w == 0:
             return 1.0
         if self.shape == "log":
             scale = 1.0 / math.log(max(2, w))
             v = ops.where(t < w, ops.log(ops.clip(t, 0.0, w - 1.0) + 1.0) * scale, 1.0)
-        else:
-            x = ops.clip(t / w, 0.0, 1.0)
-            if self.shape == "geometric":
-                return ops.exp((1.0 - x) * self._log_start)
-            v = rise(self.shape, x, ops, self.power)
-        return s * (1.0 - v) + v
+            return self.start * (1.0 - v) + v
+        return ops.exp((1.0 - ops.clip(t / w, 0.0, 1.0)) * self._log_start)  # geometric
 
     @property
     def end_value(self) -> float:
