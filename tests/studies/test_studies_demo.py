@@ -1,0 +1,26 @@
+"""The demo in its reduced mode: two runs, a table, one PNG with the loss and the LR curves."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.image
+import pytest
+from rich.console import Console
+
+from rampup.studies import demo, resolve_warmup
+
+
+def test_quick_demo_writes_a_png_and_prints_the_table(tmp_path):
+    out = io.StringIO()
+    r = demo(tmp_path / "demo.png", quick=True, console=Console(file=out, width=140), progress=True)
+    image = matplotlib.image.imread(r.png)
+    assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 2 * image.shape[0]
+    none, warm = r.runs
+    assert (none.warmup, warm.warmup) == ("none", "linear(6)")
+    assert none.peak_lr == warm.peak_lr and none.seed == warm.seed
+    # the LR curves are the peak times the schedule's factor
+    assert none.lr_curve == pytest.approx([none.peak_lr] * 12)
+    assert warm.lr_curve == pytest.approx([warm.peak_lr * float(resolve_warmup("linear(6)", 12)(t)) for t in range(12)])
+    text = out.getvalue()
+    assert "no warmup" in text and "linear(6)" in text and "stalled" in text and str(r.png) in text
