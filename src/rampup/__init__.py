@@ -54,7 +54,7 @@ from ._decay import (
 from ._errors import BudgetError, RampupError, SpecError
 from ._lint import Finding, lint
 from ._schedule import Schedule
-from ._spec import from_dict, parse
+from ._spec import as_schedule, from_dict, parse
 from ._units import Budget, Duration
 from ._warmup import (
     RAdamWarmup,
@@ -98,6 +98,7 @@ __all__ = [
     "SpecError",
     "Warmup",
     "__version__",
+    "as_schedule",
     "clip",
     "constant",
     "constant_warmup",

@@ -26,3 +26,7 @@ class SpecError(RampupError):
 
 class BudgetError(RampupError):
     """A duration that needs a training budget field (total_steps, steps_per_epoch, ...) that was not given."""
+
+
+for _cls in (RampupError, SpecError, BudgetError):
+    _cls.__module__ = "rampup"  # tracebacks and reprs name the public path

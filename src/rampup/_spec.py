@@ -24,11 +24,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import RampupError, SpecError
+from ._errors import BudgetError, RampupError, SpecError
 from ._schedule import FACTORIES, Schedule
 from ._units import DURATION_RE, Budget, Duration, from_parts
 
-__all__ = ["from_dict", "parse"]
+__all__ = ["as_schedule", "from_dict", "parse"]
 
 _ALIASES = {"linear", "cosine", "poly", "sqrt", "geometric"}
 _MAX_DEPTH = 50
@@ -392,3 +392,45 @@ def _from_value(v: Any, path: str) -> Any:
         except RampupError:
             return v
     return v
+
+
+_BUDGET_FIELDS = tuple(f for f in Budget.__dataclass_fields__)
+
+
+def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampup", where: str = "schedule",
+                **budget_fields: Any) -> Schedule:
+    """What every adapter does with the schedule it is given: accept a Schedule, a spec string or a
+    :meth:`Schedule.to_dict` dict, resolve it with the budget, and make sure it can be evaluated, so that a missing
+    budget field fails here, at construction, and not at update 1000.
+
+    Args:
+        value: the schedule, its spec string or its dict.
+        budget: a :class:`Budget`, or its fields as keywords (``total_steps=...``).
+        owner, where: named in error messages (``"rampup.keras.LRSchedule"``, ``"schedule"``).
+
+    Example:
+        >>> from rampup import as_schedule
+        >>> as_schedule("linear(5%) >> cosine()", total_steps=100)
+        linear_warmup(5) >> cosine_decay(95)
+        >>> as_schedule("linear(5%) >> cosine()", owner="MyTrainer")
+        Traceback (most recent call last):
+        ...
+        rampup.BudgetError: MyTrainer: schedule: linear_warmup(5%) >> cosine_decay(): the duration 5% needs the budget field total_steps: pass total_steps=... to parse() or .resolve()
+    """
+    unknown = sorted(set(budget_fields) - set(_BUDGET_FIELDS))
+    if unknown:
+        raise RampupError(f"{owner}: unknown budget field {unknown[0]!r}; the fields are {', '.join(_BUDGET_FIELDS)}")
+    if isinstance(value, str):
+        s = parse(value)
+    elif isinstance(value, dict):
+        s = from_dict(value)
+    elif isinstance(value, Schedule):
+        s = value
+    else:
+        raise RampupError(f"{owner}: {where} must be a rampup schedule, a spec string or a schedule dict, got "
+                          f"{value!r}")
+    if budget is not None or any(v is not None for v in budget_fields.values()):
+        s = s.resolve(budget, **{k: v for k, v in budget_fields.items() if v is not None})
+    if s._missing is not None:
+        raise BudgetError(f"{owner}: {where}: {s.spec()}: {s._missing}")
+    return s

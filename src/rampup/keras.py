@@ -22,13 +22,11 @@ from typing import Any
 
 import keras
 
-from ._errors import BudgetError, RampupError, SpecError
+from ._errors import SpecError
 from ._schedule import Schedule, check_number
-from ._spec import parse
+from ._spec import as_schedule
 
 __all__ = ["LRSchedule"]
-
-_BUDGET_FIELDS = ("total_steps", "steps_per_epoch", "epochs", "batch_size", "grad_accum", "tokens_per_step")
 
 
 @keras.saving.register_keras_serializable(package="rampup", name="LRSchedule")
@@ -62,21 +60,8 @@ class LRSchedule(keras.optimizers.schedules.LearningRateSchedule):
     def __init__(self, schedule: Schedule | str, peak: float = 1.0, **budget: Any):
         super().__init__()
         owner = "rampup.keras.LRSchedule"
-        unknown = sorted(set(budget) - set(_BUDGET_FIELDS))
-        if unknown:
-            raise RampupError(f"{owner}: unknown budget field {unknown[0]!r}; the fields are "
-                              f"{', '.join(_BUDGET_FIELDS)}")
-        if isinstance(schedule, str):
-            schedule = parse(schedule)
-        if not isinstance(schedule, Schedule):
-            raise RampupError(f"{owner}: expected a rampup schedule or a spec string, got {schedule!r}")
+        schedule = as_schedule(schedule, owner=owner, **budget)
         self.peak = check_number(owner, "peak", peak, 0.0, None)
-        if budget:
-            schedule = schedule.resolve(**budget)
-        try:
-            schedule(0)
-        except BudgetError as e:
-            raise BudgetError(f"{owner}: {e}; pass the budget to LRSchedule (e.g. total_steps=...)") from None
         #: the resolved rampup schedule (factors of ``peak``)
         self.schedule = schedule
         self._scaled = schedule.scale(self.peak)

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ._errors import BudgetError, RampupError
+from ._errors import RampupError
 from ._schedule import Schedule, check_number
-from ._spec import parse
+from ._spec import as_schedule
 
 __all__ = ["inject_hyperparams", "schedule"]
-
-_BUDGET_FIELDS = ("total_steps", "steps_per_epoch", "epochs", "batch_size", "grad_accum", "tokens_per_step")
 
 
 def schedule(s: Schedule | str, peak: float = 1.0, **budget: Any) -> Schedule:
@@ -105,18 +103,6 @@ def inject_hyperparams(optimizer: Callable[..., Any], *, static_args: Any = (), 
 
 def _ready(owner: str, s: Any, peak: Any, budget: dict[str, Any]) -> Schedule:
     """``s`` parsed, resolved with ``budget``, checked evaluable, and scaled by ``peak``; errors name ``owner``."""
-    unknown = sorted(set(budget) - set(_BUDGET_FIELDS))
-    if unknown:
-        raise RampupError(f"{owner}: unknown budget field {unknown[0]!r}; the fields are {', '.join(_BUDGET_FIELDS)}")
-    if isinstance(s, str):
-        s = parse(s)
-    if not isinstance(s, Schedule):
-        raise RampupError(f"{owner}: expected a rampup schedule or a spec string, got {s!r}")
+    s = as_schedule(s, owner=owner, **budget)
     peak = check_number(owner, "peak", peak, 0.0, None)
-    if budget:
-        s = s.resolve(**budget)
-    try:
-        s(0)
-    except BudgetError as e:
-        raise BudgetError(f"{owner}: {e}; pass the budget to {owner.split('(')[0]}() (e.g. total_steps=...)") from None
     return s if peak == 1.0 else s.scale(peak)

@@ -29,34 +29,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import BudgetError, RampupError
+from ._errors import RampupError
 from ._schedule import Schedule, check_number
-from ._spec import parse
+from ._spec import as_schedule
 
 __all__ = ["EpsilonSchedule", "LRSchedule", "progress_schedule"]
-
-_BUDGET_FIELDS = ("total_steps", "steps_per_epoch", "epochs", "batch_size", "grad_accum", "tokens_per_step")
 _UNITS = ("env_steps", "updates")
 
 
 def _ready(owner: str, s: Any, budget: dict[str, Any]) -> Schedule:
     """``s`` parsed, resolved with ``budget`` and checked evaluable; errors name ``owner``."""
-    unknown = sorted(set(budget) - set(_BUDGET_FIELDS))
-    if unknown:
-        raise RampupError(f"{owner}: unknown budget field {unknown[0]!r}; the fields are {', '.join(_BUDGET_FIELDS)}")
     if budget.get("total_steps") == 0:
         raise RampupError(f"{owner}: total_steps must be >= 1 (the run's total timesteps or updates), got 0")
-    if isinstance(s, str):
-        s = parse(s)
-    if not isinstance(s, Schedule):
-        raise RampupError(f"{owner}: expected a rampup schedule or a spec string, got {s!r}")
-    if budget:
-        s = s.resolve(**budget)
-    try:
-        s(0)
-    except BudgetError as e:
-        raise BudgetError(f"{owner}: {e}; pass the budget here (e.g. total_steps=...)") from None
-    return s
+    return as_schedule(s, owner=owner, **budget)
 
 
 class _Bound:

@@ -8,15 +8,14 @@ extra calls) means no advance.
 
 from __future__ import annotations
 
-import math
 import weakref
 from typing import Any
 
 import torch
 
-from .._errors import BudgetError, RampupError
+from .._errors import RampupError
 from .._schedule import Schedule
-from .._spec import from_dict, parse
+from .._spec import as_schedule
 from .._units import Budget
 
 COUNTS = ("updates", "calls")
@@ -65,24 +64,7 @@ def make_budget(owner: str, budget: Any, total_steps: Any, steps_per_epoch: Any)
 def to_schedule(owner: str, where: str, value: Any, budget: Budget | None) -> Schedule:
     """A resolved, evaluable schedule from a Schedule, a spec string or a ``to_dict()`` dict; the
     :class:`rampup.BudgetError` for a missing budget field is raised here, at construction."""
-    if isinstance(value, str):
-        s = parse(value)
-    elif isinstance(value, dict) and "type" in value:
-        s = from_dict(value)
-    elif isinstance(value, Schedule):
-        s = value
-    else:
-        raise RampupError(f"{owner}: {where} must be a rampup schedule, a spec string or a schedule dict, "
-                          f"got {value!r}")
-    if budget is not None:
-        s = s.resolve(budget)
-    try:
-        v0 = s(0)
-    except BudgetError as e:
-        raise BudgetError(f"{owner}: {where}: {e}") from None
-    if not math.isfinite(v0):  # pragma: no cover - the core's schedules are finite by construction
-        raise RampupError(f"{owner}: {where} gives {v0!r} at step 0")
-    return s
+    return as_schedule(value, budget, owner=owner, where=where)
 
 
 def check_step(owner: str, step: Any) -> int:
