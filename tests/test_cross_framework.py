@@ -137,13 +137,11 @@ def test_sb3_schedules_give_the_same_lr_at_every_env_step(i):
     np.testing.assert_allclose(native, ref, **F64)
 
 
-def test_float32_near_a_zero_floor_is_bounded_in_absolute_terms():
+def test_float32_keeps_its_relative_precision_down_to_a_zero_floor():
     spec = "wsd(5%, 20%)"  # 1-sqrt cooldown to exactly 0
     ref = reference(spec)
     got = np.asarray(jax.jit(rampup.optax.schedule(spec, peak=PEAK, total_steps=TOTAL))(jnp.arange(TOTAL + 1)),
                      dtype=np.float64)
-    # 1e-6 relative, except within a float32 epsilon of the peak from 0, where the cancellation lives
-    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=2 ** -23 * PEAK)
-    with pytest.raises(AssertionError):  # and the pure relative bound does fail there: the exemption is needed
-        np.testing.assert_allclose(got[-100:], ref[-100:], **F32)
+    # the curves are written without cancellation, so the last updates before 0 keep float32's relative precision
+    np.testing.assert_allclose(got, ref, **F32)
     assert got[-1] == 0.0 and got[TOTAL // 2] == np.float32(PEAK)

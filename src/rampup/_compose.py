@@ -187,11 +187,16 @@ class Product(Schedule):
 
     @property
     def _open(self) -> bool:
-        return any(f._open for f in self.factors)
+        return any(self._needs_length(f) for f in self.factors)
+
+    @staticmethod
+    def _needs_length(f: Schedule) -> bool:
+        """An open factor that cannot run without a length (a decay); ``exp_warmup()`` runs for ever as it is."""
+        return f._open and f._missing is not None
 
     def _with_length(self, n: int) -> Schedule:
-        """Every factor left open runs for the ``n`` updates the product is given."""
-        return Product(tuple(f._with_length(n) if f._open else f for f in self.factors))
+        """The factors that need a length run for the ``n`` updates the product is given."""
+        return Product(tuple(f._with_length(n) if self._needs_length(f) else f for f in self.factors))
 
     def _call(self) -> tuple[str, dict[str, Any]]:
         return "product", {"factors": self.factors}

@@ -104,14 +104,17 @@ class Decay(_Inherits):
         d = self.duration
         if not d:
             return self.to
-        x = ops.clip(t / d, 0.0, 1.0)
-        if self.cycles > 1:  # hard restarts (HF): each cycle falls from a to b; at the very end it is b
-            x = ops.where(x < 1.0, (self.cycles * x) % 1.0, 1.0)
         a, b = self._a, self.to
+        if self.cycles > 1:  # hard restarts (HF): each cycle falls from a to b; at the very end it is b
+            x = ops.clip(t / d, 0.0, 1.0)
+            y = 1.0 - ops.where(x < 1.0, (self.cycles * x) % 1.0, 1.0)
+        else:
+            y = ops.clip((d - t) / d, 0.0, 1.0)  # the part of D still to go, exact near the end
         curve = self._curve
         if curve is None:  # geometric
-            return a * ops.exp(x * math.log(b / a))
-        r = curve(1.0 - x, ops, self.power)  # the part of the fall still to go
+            return a * ops.exp((1.0 - y) * math.log(b / a))
+        xc = ops.clip(t / d, 0.0, 1.0) if self.shape == "sqrt" and self.cycles == 1 else None
+        r = curve(y, ops, self.power, xc)  # the part of the fall still to go
         return a * r + b * (1.0 - r)
 
     @property
@@ -176,8 +179,8 @@ def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: flo
 
     Example:
         >>> from rampup import sqrt_decay
-        >>> sqrt_decay(4).values().tolist()
-        [1.0, 0.5, 0.2928932188134524, 0.1339745962155614, 0.0]
+        >>> [round(v, 12) for v in sqrt_decay(4).values().tolist()]
+        [1.0, 0.5, 0.292893218813, 0.133974596216, 0.0]
     """
     return Decay("sqrt", duration, to, start, 1.0, cycles)
 

@@ -1,7 +1,7 @@
 """The element-wise operations a schedule body uses, for Python scalars and for numpy-style arrays.
 
 A schedule's formula is written once against this small set of operations (``clip``, ``where``, ``floor``,
-``cos``, ``exp``, ``log``, ``sqrt`` and the arithmetic operators), so the same code runs on a Python float (the
+``cos``, ``sin``, ``exp``, ``expm1``, ``log``, ``sqrt`` and the arithmetic operators), so the same code runs on a Python float (the
 hot path of a scheduler step, with :mod:`math` and no numpy call), on numpy arrays, on ``jax.numpy`` arrays inside
 ``jax.jit`` and on torch tensors.
 """
@@ -34,6 +34,7 @@ class _ScalarOps:
         return float(math.floor(x))
 
     cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
     exp = staticmethod(math.exp)
     expm1 = staticmethod(math.expm1)
     log = staticmethod(math.log)
@@ -48,6 +49,7 @@ class _ArrayOps:
         self.where = xp.where
         self.floor = xp.floor
         self.cos = xp.cos
+        self.sin = xp.sin
         self.exp = xp.exp
         self.expm1 = xp.expm1
         self.log = xp.log

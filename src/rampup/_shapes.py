@@ -5,6 +5,11 @@ same curve run backwards: ``f(1 - x)`` is how much of the fall remains (value = 
 "1-sqrt" names one curve in both directions, as HF transformers' warmup-stable-decay does. Both are written as
 interpolations that give the end points exactly. ``x`` must already be clipped to [0, 1].
 
+Each curve is written in a form without cancellation near ``x = 0``, where a decay nears its end, so that float32
+(jax's default) keeps its relative precision there: ``(1 - cos(pi x)) / 2`` as ``sin(pi x / 2)^2`` and
+``1 - sqrt(1 - x)`` as ``x / (1 + sqrt(1 - x))``, where the caller may pass ``1 - x`` computed from the step
+directly (``xc``).
+
 Example:
     >>> from rampup._ops import SCALAR
     >>> cosine, one_minus_sqrt = RISING["cosine"], RISING["sqrt"]
@@ -21,27 +26,30 @@ from typing import Any, Callable
 
 __all__ = ["RISING"]
 
-_PI = math.pi
+_HALF_PI = math.pi / 2
 
 
-def _linear(x: Any, ops: Any, power: float) -> Any:
+def _linear(x: Any, ops: Any, power: float, xc: Any = None) -> Any:
     return x
 
 
-def _cosine(x: Any, ops: Any, power: float) -> Any:
-    return 0.5 * (1.0 - ops.cos(_PI * x))
+def _cosine(x: Any, ops: Any, power: float, xc: Any = None) -> Any:
+    s = ops.sin(_HALF_PI * x)  # (1 - cos(pi x)) / 2 without its cancellation near x = 0
+    return s * s
 
 
-def _poly(x: Any, ops: Any, power: float) -> Any:
+def _poly(x: Any, ops: Any, power: float, xc: Any = None) -> Any:
     return x**power
 
 
-def _sqrt(x: Any, ops: Any, power: float) -> Any:
-    return 1.0 - ops.sqrt(1.0 - x)
+def _sqrt(x: Any, ops: Any, power: float, xc: Any = None) -> Any:
+    # 1 - sqrt(1 - x) without its cancellation near x = 0; xc = 1 - x computed exactly by the caller keeps the
+    # precision near x = 1 too
+    return x / (1.0 + ops.sqrt(1.0 - x if xc is None else xc))
 
 
-#: name -> f(x, ops, power); "sqrt" is the 1-sqrt ramp 1 - sqrt(1 - x) (its decay mirror is sqrt(x)).
-RISING: dict[str, Callable[[Any, Any, float], Any]] = {
+#: name -> f(x, ops, power, xc=1 - x); "sqrt" is the 1-sqrt ramp 1 - sqrt(1 - x).
+RISING: dict[str, Callable[..., Any]] = {
     "linear": _linear,
     "cosine": _cosine,
     "poly": _poly,

@@ -81,7 +81,8 @@ class Warmup(Schedule):
             t = t + self.offset
         curve = self._curve
         if curve is not None and w:  # linear, cosine, poly, 1-sqrt: the hot path
-            v = curve(ops.clip(t / w, 0.0, 1.0), ops, self.power)
+            xc = ops.clip((w - t) / w, 0.0, 1.0) if self.shape == "sqrt" else None
+            v = curve(ops.clip(t / w, 0.0, 1.0), ops, self.power, xc)
             return self.start * (1.0 - v) + v
         if self.shape == "constant":
             return ops.where(t < w, self.start, 1.0)
