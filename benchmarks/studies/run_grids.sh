@@ -8,17 +8,16 @@ which=${1:-lm}
 case "$which" in
   lm)
     python -m rampup.studies study postln-lm --lrs 1e-3,3e-3,1e-2,3e-2 --warmups "none,linear(20),linear(50),linear(100)" \
-      --seeds 0,1,2 --updates 200 --option layers=6 --option d_model=64 --option heads=4 --option seq=32 \
-      --option batch=16 --out "$OUT" --no-progress ;;
+      --seeds 0,1,2 --updates 200 --out "$OUT" --no-progress ;;
   lm-preln)
     python -m rampup.studies study preln-lm --lrs 1e-3,3e-3,1e-2,3e-2 --warmups "none,linear(100)" \
-      --seeds 0 --updates 200 --option layers=6 --option d_model=64 --option heads=4 --option seq=32 \
-      --option batch=16 --out "$OUT" --no-progress ;;
+      --seeds 0 --updates 200 --out "$OUT" --no-progress ;;
   digits)
     python -m rampup.studies study digits-largebatch --lrs 0.0125,0.025,0.05,0.1 \
       --warmups "none,linear(10),linear(25),linear(50)" --seeds 0,1,2 --updates 150 --out "$OUT" --no-progress ;;
   digits-small)
+    # the control: batch 32 for the same epochs (4800 updates) and the same warmups counted in epochs (x 32)
     python -m rampup.studies study digits-smallbatch --lrs 0.0125,0.025,0.05,0.1 \
-      --warmups "none,linear(10),linear(25),linear(50)" --seeds 0,1,2 --updates 150 --out "$OUT" --no-progress ;;
+      --warmups "none,linear(320),linear(800),linear(1600)" --seeds 0,1,2 --updates 4800 --out "$OUT" --no-progress ;;
   *) echo "usage: $0 lm|lm-preln|digits|digits-small" >&2; exit 2 ;;
 esac

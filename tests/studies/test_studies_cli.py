@@ -56,6 +56,8 @@ def test_quick_demo_command(app, tmp_path):
     (["study", "digits-largebatch", "--option", "depthless"], "--option must be KEY=VALUE"),
     (["study", "digits-largebatch", "--option", "colour=red"], "no option 'colour'"),
     (["study", "digits-largebatch", "--updates", "0"], "updates must be a positive integer, got 0"),
+    (["study", "digits-largebatch", "--threads", "0"], "threads must be a positive integer, got 0"),
+    (["demo", "--threads", "0", "--quick"], "threads must be a positive integer, got 0"),
     (["demo", "--out", "x.jpg"], "--out must name a .png file"),
     (["demo", "--warmup", "linear(", "--quick"], "position"),
 ])

@@ -23,4 +23,4 @@ def test_quick_demo_writes_a_png_and_prints_the_table(tmp_path):
     assert none.lr_curve == pytest.approx([none.peak_lr] * 12)
     assert warm.lr_curve == pytest.approx([warm.peak_lr * float(resolve_warmup("linear(6)", 12)(t)) for t in range(12)])
     text = out.getvalue()
-    assert "no warmup" in text and "linear(6)" in text and "stalled" in text and str(r.png) in text
+    assert "none" in text and "linear(6)" in text and "stalled" in text and str(r.png) in text

@@ -44,7 +44,8 @@ class DigitsTask(Task):
     """Digit classification with an MLP (``depth`` hidden ReLU layers of ``width`` units) and SGD with momentum.
 
     The grid LR is the LR for a batch of ``base_batch`` (256); a run uses ``lr * batch / base_batch`` (the linear
-    scaling rule). Batches are drawn without replacement within a batch. Full size: width 256, depth 3; ``quick``:
+    scaling rule). The default number of updates, ``150 * 1024 / batch``, gives every batch size the same ~100
+    epochs. Batches are drawn without replacement within a batch. Full size: width 256, depth 3; ``quick``:
     width 16, depth 1. The reference (stall) loss is ``ln 10``, the loss of a uniform guess; the metric is the
     validation accuracy; a train loss above ten times chance has diverged.
 
@@ -53,6 +54,8 @@ class DigitsTask(Task):
         >>> task = get_task("digits-largebatch")
         >>> task.peak_lr(0.1), round(task.reference_loss, 4), get_task("digits-smallbatch").peak_lr(0.1)
         (0.4, 2.3026, 0.0125)
+        >>> task.default_updates, get_task("digits-smallbatch").default_updates
+        (150, 4800)
     """
 
     default_updates = 150
@@ -75,6 +78,8 @@ class DigitsTask(Task):
         super().__init__(batch=batch, quick=bool(quick), width=width, depth=depth, momentum=momentum,
                          base_batch=base_batch)
         self.name = "digits-largebatch" if batch >= base_batch else "digits-smallbatch"
+        # the same number of epochs at every batch size: 150 updates at batch 1024
+        self.default_updates = max(1, round(150 * 1024 / batch))
         self.x, self.y, self.xv, self.yv = digits()
 
     @property

@@ -187,6 +187,8 @@ def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups
     for s in seed_list:
         if not isinstance(s, int) or isinstance(s, bool) or s < 0:
             raise RampupError(f"seeds must be non-negative integers, got {s!r}")
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise RampupError(f"threads must be a positive integer, got {threads!r}")
     for w in warmup_list:
         resolve_warmup(w, updates)  # every spec is checked (and its error raised) before anything runs
     out = Path(out_dir)
@@ -389,14 +391,16 @@ def _heatmap(path: Path, task: Task, cells: dict[tuple[str, float], _Cell], lrs:
                 txt += f"\n× {c.diverged}/{c.n} div"
             if c.stalled:
                 txt += f"\nstalled {c.stalled}/{c.n}"
-            dark = c.val and c.mean > mid
-            ax.text(j, i, txt, ha="center", va="center", fontsize=8, color="white" if dark else "black")
+            dark = c.val and c.mean > mid and not c.diverged
+            box = dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5) if c.diverged else None
+            ax.text(j, i, txt, ha="center", va="center", fontsize=8, color="white" if dark else "black", bbox=box)
             if c.diverged:
                 ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx",
-                                                          edgecolor="#b2182b", linewidth=0))
+                                                          edgecolor="#b2182b", linewidth=0, alpha=0.5))
     ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs])
     ax.set_yticks(range(len(warmups)), warmups)
-    ax.set_xlabel("peak LR" + (" (grid value; the task scales it)" if task.peak_lr(1.0) != 1.0 else ""))
+    scale = task.peak_lr(1.0)
+    ax.set_xlabel("peak LR" if scale == 1.0 else f"grid LR (the run's peak LR is {scale:g} x this)")
     ax.set_ylabel("warmup")
     ax.set_title(f"{task.name}: {updates} updates, {n_seeds} seed(s)", fontsize=10)
     fig.savefig(path, dpi=120)

@@ -2,7 +2,7 @@
 
 ::
 
-    rampup demo  [--out rampup-demo.png] [--lr 3e-3] [--warmup "linear(100)"] [--updates N] [--quick]
+    rampup demo  [--out rampup-demo.png] [--lr 1e-2] [--warmup "linear(100)"] [--updates N] [--quick]
     rampup study TASK [--lrs 1e-3,3e-3] [--warmups "none,linear(50)"] [--seeds 0,1,2] [--updates N] [--out DIR]
                       [--option KEY=VALUE ...] [--quick] [--threads 1] [--no-progress]
 
@@ -103,9 +103,9 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         out: Path = typer.Option(Path("rampup-demo.png"), "--out", "-o", help="the PNG to write"),
-        lr: Optional[float] = typer.Option(None, "--lr", help="peak LR (default 3e-3)"),
+        lr: Optional[float] = typer.Option(None, "--lr", help="peak LR (default 1e-2)"),
         warmup: Optional[str] = typer.Option(None, "--warmup", help='warmup spec (default "linear(100)")'),
-        updates: Optional[int] = typer.Option(None, "--updates", help="updates per run (default 250)"),
+        updates: Optional[int] = typer.Option(None, "--updates", help="updates per run (default 200)"),
         seed: Optional[int] = typer.Option(None, "--seed", help="seed (default 0)"),
         threads: int = typer.Option(2, "--threads", help="torch threads"),
         quick: bool = typer.Option(False, "--quick", help="a tiny model and a few updates"),
