@@ -1,4 +1,5 @@
-"""Shared test settings. Keras picks its backend once per process, at import: the suite uses torch, and tests of
+"""Settings for the whole suite (tests/ and the doctests in src/). Keras picks its backend once per process, at
+import: the suite uses torch, and tests of
 the jax backend run Keras in a subprocess."""
 
 import os
