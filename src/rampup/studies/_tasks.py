@@ -106,7 +106,7 @@ def register_task(name: str, factory: Callable[..., Task], *, replace: bool = Fa
         >>> register_task("my-task", lambda **opts: Task(**opts))
         Traceback (most recent call last):
         ...
-        rampup._errors.RampupError: task name 'my-task' is already registered; pass replace=True to replace it
+        rampup.RampupError: task name 'my-task' is already registered; pass replace=True to replace it
         >>> from rampup.studies._tasks import _REGISTRY; del _REGISTRY["my-task"]
     """
     if not isinstance(name, str) or not name or any(c.isspace() for c in name):
@@ -142,7 +142,7 @@ def get_task(name: str | Task, **options: Any) -> Task:
         >>> get_task("postln-lm", depth=3)
         Traceback (most recent call last):
         ...
-        rampup._errors.RampupError: task 'postln-lm' has no option 'depth'; its options: batch, beta2, d_model, heads, layers, prenorm, quick, seq
+        rampup.RampupError: task 'postln-lm' has no option 'depth'; its options: batch, beta2, d_model, heads, layers, prenorm, quick, seq
     """
     if isinstance(name, Task):
         if options:
