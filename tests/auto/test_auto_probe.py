@@ -1,0 +1,177 @@
+"""rampup.auto.probe: the critical LR along the real update direction, against closed forms on a quadratic, and a
+model with BatchNorm and dropout left exactly as it was (parameters, buffers, grads, optimizer state, training
+flags, torch/numpy/python RNG)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import rampup  # noqa: E402
+import rampup.torch  # noqa: E402
+from rampup.auto import probe  # noqa: E402
+
+PRECISION = 2 ** (1 / 16)  # 4 bisections of a factor-2 bracket in log scale
+
+
+class Quadratic(torch.nn.Module):
+    def __init__(self, w0: float):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([w0], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("h, lr, momentum", [(3.0, 0.1, 0.0), (40.0, 0.5, 0.9), (0.7, 0.5, 0.9)])
+def test_sgd_on_a_quadratic_finds_2_over_h(h, lr, momentum):
+    # loss = h w^2 / 2, one SGD step (fresh momentum buffer = the gradient): w (1 - eta h); no rise iff eta <= 2 / h
+    m = Quadratic(1.3)
+    opt = torch.optim.SGD(m.parameters(), lr=lr, momentum=momentum)
+    r = probe(m, opt, lambda model, b: 0.5 * h * (model.w ** 2).sum(), [None] * 5, n_batches=2)
+    crit = r.critical_lrs[0]
+    assert 2 / h / PRECISION < crit <= 2 / h * (1 + 1e-12)
+    assert r.critical_scale == pytest.approx(crit / lr) and not r.bounded
+    assert r.backward_passes == 2 and r.forward_passes >= 2 * 5
+
+
+def test_adam_on_a_quadratic_finds_2_w():
+    # Adam's first step is lr * g / (|g| + eps) = lr * sign(w): no rise iff lr <= 2 |w|
+    m = Quadratic(-0.75)
+    opt = torch.optim.Adam(m.parameters(), lr=0.1, eps=1e-12)
+    r = probe(m, opt, lambda model, b: 0.5 * 5.0 * (model.w ** 2).sum(), [None], n_batches=1, bisections=10)
+    assert 1.5 / 2 ** (1 / 1024) < r.critical_lrs[0] <= 1.5 * (1 + 1e-9)
+
+
+def test_the_warmup_rule():
+    m = Quadratic(1.0)
+    opt = torch.optim.SGD(m.parameters(), lr=1.0)
+    r = probe(m, opt, lambda model, b: 0.5 * 16.0 * (model.w ** 2).sum(), [None], n_batches=1, safety=0.5,
+              doubling=10)
+    # critical 2/16 = 0.125 exactly (a power of two from the peak 1.0); start = 0.5 * 0.125; 10 updates per doubling
+    assert r.critical_scale == 0.125 and r.start == 0.0625
+    assert r.warmup == rampup.geometric_warmup(40, start=0.0625)
+    assert r.explanation.rule == "probe-critical-lr"
+    safe = probe(m, torch.optim.SGD(m.parameters(), lr=0.01),
+                 lambda model, b: 0.5 * 16.0 * (model.w ** 2).sum(), [None], n_batches=1)
+    assert safe.start == 1.0 and safe.warmup(0) == 1.0  # the peak is well below critical: no warmup
+
+
+def test_flat_direction_is_a_lower_bound():
+    m = Quadratic(0.0)  # zero gradient: no step raises the loss
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    r = probe(m, opt, lambda model, b: 0.5 * (model.w ** 2).sum() + 1.0, [None], n_batches=1, max_scale=8.0)
+    assert r.bounded and r.critical_scale == 8.0 and r.start == 1.0
+
+
+def net():
+    return torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+                               torch.nn.Dropout(0.5), torch.nn.Linear(16, 3))
+
+
+def snapshot(model, opt):
+    return dict(
+        state={k: v.clone() for k, v in model.state_dict().items()},
+        grads=[None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        grad_ids=[id(p.grad) for p in model.parameters()],
+        opt=copy.deepcopy(opt.state_dict()),
+        training=[m.training for m in model.modules()],
+        torch_rng=torch.get_rng_state(), np_rng=np.random.get_state(), py_rng=random.getstate(),
+    )
+
+
+def assert_same(a, b):
+    assert a["state"].keys() == b["state"].keys()
+    for k in a["state"]:
+        assert torch.equal(a["state"][k], b["state"][k]), k
+    for x, y in zip(a["grads"], b["grads"]):
+        assert (x is None and y is None) or torch.equal(x, y)
+    assert a["grad_ids"] == b["grad_ids"]
+    sa, sb = a["opt"], b["opt"]
+    assert sa["param_groups"] == sb["param_groups"]
+    for i in sa["state"]:
+        for k, v in sa["state"][i].items():
+            assert torch.equal(v, sb["state"][i][k]), (i, k)
+    assert a["training"] == b["training"]
+    assert torch.equal(a["torch_rng"], b["torch_rng"])
+    na, nb = a["np_rng"], b["np_rng"]
+    assert na[0] == nb[0] and (na[1] == nb[1]).all() and na[2:] == nb[2:]
+    assert a["py_rng"] == b["py_rng"]
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
+def test_batchnorm_dropout_model_is_left_bit_identical(optimizer):
+    torch.manual_seed(0)
+    model = net()
+    opt = (torch.optim.AdamW(model.parameters(), lr=3e-3) if optimizer == "adamw"
+           else torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    sched = rampup.torch.Scheduler(opt, "linear(10)")
+    gen = torch.Generator().manual_seed(1)
+    data = [(torch.randn(32, 6, generator=gen), torch.randint(0, 3, (32,), generator=gen)) for _ in range(4)]
+
+    def loss_fn(m, batch):
+        x, y = batch
+        return torch.nn.functional.cross_entropy(m(x), y) + 0.01 * random.random() + 0.01 * np.random.rand()
+
+    for batch in data[:2]:  # a little training: optimizer state, BN statistics and grads that are not zero
+        opt.zero_grad()
+        loss_fn(model, batch).backward()
+        opt.step()
+        sched.step()
+    model.eval()
+    model[3].train()  # mixed flags, which must come back as they were
+    np.random.seed(5)
+    random.seed(5)
+    before = snapshot(model, opt)
+    step_before, lr_before = sched.last_epoch, sched.get_last_lr()
+    r = probe(model, opt, loss_fn, data, n_batches=3)
+    assert_same(before, snapshot(model, opt))
+    assert sched.last_epoch == step_before and sched.get_last_lr() == lr_before  # no optimizer hook fired
+    assert r.backward_passes == 3 and r.forward_passes > 3 * 3
+    assert r.critical_scale > 0 and math.isfinite(r.critical_scale) and 0 < r.start <= 1
+    # the probe itself is deterministic: the same dropout masks from its seed, the same answer
+    assert probe(model, opt, loss_fn, data, n_batches=3) == r
+    # and training goes on as if nothing happened
+    opt.zero_grad()
+    loss_fn(model, data[2]).backward()
+    opt.step()
+    sched.step()
+    assert sched.last_epoch == step_before + 1
+
+
+def test_what_the_test_above_would_catch():
+    # a forward pass in training mode moves the BatchNorm statistics and draws from the RNG
+    torch.manual_seed(0)
+    model = net()
+    mean = model[1].running_mean.clone()
+    rng = torch.get_rng_state()
+    model.train()
+    model(torch.randn(8, 6))
+    assert not torch.equal(mean, model[1].running_mean) and not torch.equal(rng, torch.get_rng_state())
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_batches=0), "n_batches must be a whole number >= 1"),
+    (dict(safety=0.0), "safety must be"),
+    (dict(doubling=float("nan")), "doubling must be"),
+    (dict(max_scale=0.5), "max_scale must be"),
+])
+def test_bad_arguments(kwargs, match):
+    m = Quadratic(1.0)
+    with pytest.raises(rampup.RampupError, match=match):
+        probe(m, torch.optim.SGD(m.parameters(), lr=0.1), lambda model, b: (model.w ** 2).sum(), [None], **kwargs)
+
+
+def test_bad_inputs():
+    m = Quadratic(1.0)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with pytest.raises(rampup.RampupError, match="the loss at the current parameters is nan"):
+        probe(m, opt, lambda model, b: (model.w ** 2).sum() * float("nan"), [None])
+    with pytest.raises(rampup.RampupError, match="batches gave no batch"):
+        probe(m, opt, lambda model, b: (model.w ** 2).sum(), [])
+    with pytest.raises(rampup.RampupError, match="model must be a torch.nn.Module"):
+        probe("model", opt, lambda model, b: 0, [None])
+    assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))  # a failing probe restores too
