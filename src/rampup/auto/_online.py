@@ -20,7 +20,7 @@ __all__ = ["OnlineWarmup"]
 
 _FORMAT = "rampup.auto.OnlineWarmup/1"
 _LOSS, _N_OK, _N_BAD, _GN, _N_GN = range(5)  # the window's signals, summed over updates (and ranks)
-_STATS = ("n", "mean", "var", "fast", "g_n", "g_mean")
+_STATS = ("n", "level", "var", "g_n", "g_mean")
 
 
 class OnlineWarmup(LRScheduler):
@@ -37,16 +37,20 @@ class OnlineWarmup(LRScheduler):
     ``grad_norm=False`` at construction. Every ``every`` updates the window's signals are summed (and, under
     ``torch.distributed``, gathered from every rank and summed in rank order, so every rank makes the same
     decision from the same numbers) and one decision is made from the window's mean loss ``x`` and mean grad norm
-    ``g``, against the controller's own history: the slow EMA ``m`` of the loss (decay ``ema``) with the EMA ``v``
-    of its squared deviation, a fast EMA ``m_f`` (decay ``fast_ema``), and the EMA ``\mu_g`` of ``log g``:
+    ``g``, against the controller's own history: the loss level ``m`` (an EMA with decay ``fast_ema``, which follows
+    the downward trend of training), the EMA ``v`` (decay ``ema``) of the squared surprise ``(x - m)^2``, and the
+    EMA ``\mu_g`` (decay ``ema``) of ``log g``:
 
     - a non-finite loss or gradient norm in the window (or no signal at all): **hold** ``f``, history untouched;
     - after ``min_history`` windows, a **loss spike**, :math:`x > m + \max(z\sqrt{v}, \mathrm{margin}\cdot|m|)`, or
       a **gradient-norm outlier**, :math:`\log g > \mu_g + \log(\mathrm{grad\_spike})`: **back off**,
       :math:`f \leftarrow \max(f \cdot \mathrm{backoff}, \mathrm{start}/10)`, and halve the growth rate (not below
-      ``growth / 8``); the spike does not enter the history;
-    - the loss trending up (:math:`m_f > m` once the history is updated): **hold**;
+      ``growth / 8``);
+    - the loss above its level, :math:`x > m` (not falling): **hold**;
     - otherwise **grow**: :math:`f \leftarrow \min(1, f\,(1 + r)^k)` for the ``k`` updates of the window.
+
+    Every finite window then enters the history (a spike too, so that a lasting change of level is accepted
+    after a few windows instead of backing off for ever).
 
     ``f`` is always a finite number in ``[start/10, 1]``: no NaN, inf or negative LR, whatever the signals.
     Updates are counted as in :class:`rampup.torch.Scheduler` (a GradScaler-skipped update does not advance the
@@ -63,7 +67,7 @@ class OnlineWarmup(LRScheduler):
         backoff: the factor ``f`` is multiplied by on a spike.
         every: updates per decision (and per all-reduce under ``torch.distributed``).
         spike_z, spike_margin, grad_spike: the spike thresholds above.
-        ema, fast_ema: the decays of the slow and fast loss EMAs (and of the grad-norm EMA: ``ema``).
+        ema, fast_ema: the decays of the surprise and grad-norm EMAs, and of the loss level.
         min_history: decisions that only grow and build the history before spikes are looked for.
         max_warmup: hand over after this many updates even below the peak (updates or ``"25%"``); default none.
         grad_norm: measure the gradient norm in ``observe`` when none is passed (default True).
@@ -201,33 +205,32 @@ class OnlineWarmup(LRScheduler):
         g = sig[_GN] / sig[_N_GN] if sig[_N_GN] > 0 else None
         log_g = math.log(g) if g is not None and g > 0 else None
         ready = s["n"] >= self.min_history
-        spike = ready and x > s["mean"] + max(self.spike_z * math.sqrt(s["var"]), self.spike_margin * abs(s["mean"]))
+        level = s["level"]
+        spike = ready and x > level + max(self.spike_z * math.sqrt(s["var"]), self.spike_margin * abs(level))
         if ready and log_g is not None and s["g_n"] >= self.min_history:
             spike = spike or log_g > s["g_mean"] + math.log(self.grad_spike)
+        rising = ready and x > level
+        self._update_stats(x, log_g)
         if spike:
             self.decisions["backoff"] += 1
             self.factor = max(self.factor * self.backoff, self._floor)
             self.rate = max(self.rate / 2, self.growth / 8)
-            return
-        self._update_stats(x, log_g)
-        if ready and s["fast"] > s["mean"]:
+        elif rising:
             self.decisions["hold"] += 1
-            return
-        self.decisions["grow"] += 1
-        self.factor = min(1.0, self.factor * (1.0 + self.rate) ** k)
-        if self.factor >= 1.0:
-            self._hand_over()
+        else:
+            self.decisions["grow"] += 1
+            self.factor = min(1.0, self.factor * (1.0 + self.rate) ** k)
+            if self.factor >= 1.0:
+                self._hand_over()
 
     def _update_stats(self, x: float, log_g: float | None) -> None:
         s = self.stats
         if s["n"] == 0:
-            s["mean"] = s["fast"] = x
+            s["level"] = x
         else:
-            a = self.ema
-            d = x - s["mean"]
-            s["mean"] += (1 - a) * d
-            s["var"] = a * (s["var"] + (1 - a) * d * d)
-            s["fast"] = self.fast_ema * s["fast"] + (1 - self.fast_ema) * x
+            d = x - s["level"]
+            s["var"] = self.ema * s["var"] + (1 - self.ema) * d * d
+            s["level"] = self.fast_ema * s["level"] + (1 - self.fast_ema) * x
         s["n"] += 1
         if log_g is not None:
             s["g_mean"] = log_g if s["g_n"] == 0 else self.ema * s["g_mean"] + (1 - self.ema) * log_g

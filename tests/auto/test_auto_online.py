@@ -1,0 +1,175 @@
+"""rampup.auto.OnlineWarmup: closed-form growth on a healthy run, back-off on a planted spike, hold on NaN/inf,
+hand-over to the decay, skipped updates, and exact resume through torch.save / torch.load(weights_only=True)."""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import rampup  # noqa: E402
+from rampup.auto import OnlineWarmup  # noqa: E402
+
+BASE = 0.2
+
+
+def setup(**kwargs):
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = torch.optim.SGD([w], lr=BASE)
+    return w, opt, OnlineWarmup(opt, **kwargs)
+
+
+def drive(w, opt, sched, losses, grads=None):
+    """Feed ``losses`` (one per update) to the controller around real SGD updates; the LR each update used."""
+    lrs = []
+    for t, loss in enumerate(losses):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        if grads is not None and grads[t] is not None:
+            w.grad.fill_(grads[t])
+        sched.observe(loss)
+        if grads is not None and grads[t] is not None:
+            w.grad.zero_()  # the controller saw the bad norm; the parameters take no part in it
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return lrs
+
+
+def healthy(n, offset=0):
+    return [1.0 + 1.0 / (t + offset + 1) for t in range(n)]
+
+
+def test_healthy_run_grows_geometrically_then_holds_the_peak():
+    w, opt, sched = setup(start=0.05, growth=0.1)
+    lrs = drive(w, opt, sched, healthy(40))
+    k = math.ceil(math.log(1 / 0.05) / math.log(1.1))  # the factor reaches 1 after k healthy updates
+    for t in range(40):
+        assert lrs[t] == pytest.approx(BASE * min(1.0, 0.05 * 1.1 ** t), rel=1e-12)
+    assert all(a <= b for a, b in zip(lrs, lrs[1:])) and lrs[-1] == BASE
+    assert sched.phase == "decay" and sched.handover == k
+    assert sched.decisions == {"grow": k, "hold": 0, "backoff": 0, "skip": 0}
+
+
+def test_planted_spike_backs_off_and_slows_the_growth():
+    losses = healthy(30)
+    losses[12] = 3 * losses[11]  # a spike at update 12, far above the EMA and its deviation
+    w, opt, sched = setup(start=0.05, growth=0.1, min_history=5)
+    lrs = drive(w, opt, sched, losses)
+    f12 = 0.05 * 1.1 ** 12
+    assert lrs[12] == pytest.approx(BASE * f12)
+    assert lrs[13] == pytest.approx(BASE * f12 * 0.5)  # backoff 0.5
+    assert lrs[14] == pytest.approx(BASE * f12 * 0.5 * 1.05)  # growth halved
+    assert sched.decisions["backoff"] == 1
+
+
+def test_gradient_norm_outlier_backs_off():
+    grads = [None] * 20
+    grads[10] = 1e3  # every entry 1e3: the norm jumps far above 5x its EMA
+    w, opt, sched = setup(start=0.05, growth=0.1)
+    lrs = drive(w, opt, sched, healthy(20), grads)
+    assert lrs[11] == pytest.approx(lrs[10] * 0.5) and sched.decisions["backoff"] == 1
+
+
+def test_rising_loss_holds():
+    losses = healthy(10) + [1.2 + 0.05 * t for t in range(6)]  # a slow rise: no spike, a trend
+    w, opt, sched = setup(start=0.05, growth=0.1, spike_margin=1.0, spike_z=100.0)
+    lrs = drive(w, opt, sched, losses)
+    assert sched.decisions["hold"] >= 3 and lrs[-1] == lrs[-2]
+
+
+def test_nan_and_inf_never_reach_the_lr():
+    rnd = random.Random(0)
+    bad = [float("nan"), float("inf"), -float("inf"), 1e30, -5.0, 0.0]
+    losses = [rnd.choice(bad) if rnd.random() < 0.4 else rnd.uniform(0.5, 3.0) for _ in range(300)]
+    grads = [rnd.choice([float("inf"), float("nan"), 1e20]) if rnd.random() < 0.2 else None for _ in range(300)]
+    w, opt, sched = setup(start=0.01, growth=0.2, max_warmup=10_000)
+    lrs = drive(w, opt, sched, losses, grads)
+    assert all(math.isfinite(x) and 0.0 <= x <= BASE for x in lrs)
+    assert sched.decisions["skip"] > 0 and sched.decisions["backoff"] > 0
+    assert all(math.isfinite(v) for v in sched.stats.values())
+    # NaN and inf alone: hold where it is
+    w, opt, sched = setup(start=0.3)
+    lrs = drive(w, opt, sched, [float("nan")] * 5 + [float("inf")] * 5, [float("inf")] * 10)
+    assert lrs == [BASE * 0.3] * 10 and sched.decisions["skip"] == 10
+
+
+def test_hands_over_to_the_decay_with_the_remaining_budget():
+    w, opt, sched = setup(start=0.5, growth=1.0, then="linear_decay(to=0.1)", total_steps=20)
+    lrs = drive(w, opt, sched, healthy(20))
+    assert sched.handover == 1
+    # linear_decay over the 19 updates left: 1 - 0.9 * u / 19 at update 1 + u
+    for t in range(1, 20):
+        assert lrs[t] == pytest.approx(BASE * (1 - 0.9 * (t - 1) / 19), rel=1e-12)
+
+
+def test_max_warmup_hands_over_below_the_peak():
+    w, opt, sched = setup(start=0.1, growth=0.01, max_warmup="10%", total_steps=50, then="cosine()")
+    lrs = drive(w, opt, sched, healthy(8))
+    f = 0.1 * 1.01 ** 5
+    assert sched.handover == 5 and sched.handover_factor == pytest.approx(f)
+    assert lrs[5] == pytest.approx(BASE * f) and lrs[7] < lrs[6]
+
+
+def test_skipped_update_does_not_advance():
+    w, opt, sched = setup(start=0.1)
+    drive(w, opt, sched, healthy(3))
+    lr, step = sched.get_last_lr(), sched.last_epoch
+    sched.observe(float("inf"))
+    sched.step()  # no optimizer.step(): a GradScaler skip
+    assert sched.get_last_lr() == lr and sched.last_epoch == step
+
+
+def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
+    rnd = random.Random(3)
+    losses = [2.0 / (1 + 0.05 * t) + rnd.uniform(-0.05, 0.05) for t in range(80)]
+    losses[30] = 9.0
+    losses[45] = float("nan")
+    kwargs = dict(every=3, start=0.02, growth=0.08, then="cosine()", total_steps=80)
+    w, opt, a = setup(**kwargs)
+    full = drive(w, opt, a, losses)
+    assert a.decisions["backoff"] >= 1 and a.decisions["skip"] == 1
+
+    w, opt, b = setup(**kwargs)
+    head = drive(w, opt, b, losses[:29])  # 29: inside a window of 3, before the spike, mid-warmup
+    assert b.phase == "warmup" and b.window_updates == 2
+    buf = io.BytesIO()
+    torch.save({"sched": b.state_dict(), "opt": opt.state_dict(), "w": w.detach().clone()}, buf)
+    buf.seek(0)
+    ckpt = torch.load(buf, weights_only=True)
+
+    w2 = torch.nn.Parameter(ckpt["w"])
+    opt2 = torch.optim.SGD([w2], lr=BASE)
+    opt2.load_state_dict(ckpt["opt"])
+    c = OnlineWarmup(opt2, **kwargs)
+    c.load_state_dict(ckpt["sched"])
+    tail = drive(w2, opt2, c, losses[29:])
+    assert head + tail == full  # bit for bit
+    assert c.state_dict() == a.state_dict()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(start=0.0), "start must be a finite number in \\(0, 1\\]"),
+    (dict(growth=float("nan")), "growth must be"),
+    (dict(backoff=1.0), "backoff must be"),
+    (dict(every=0), "every must be a whole number >= 1"),
+    (dict(then="cosine()"), "total_steps"),
+    (dict(max_warmup="10%"), "total_steps"),
+    (dict(grad_norm="yes"), "grad_norm must be True or False"),
+])
+def test_bad_arguments(kwargs, match):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(rampup.RampupError, match=match):
+        OnlineWarmup(opt, **kwargs)
+
+
+def test_bad_state_and_signal():
+    w, opt, sched = setup()
+    with pytest.raises(rampup.RampupError, match="not an OnlineWarmup state"):
+        sched.load_state_dict({"format": "rampup.torch.Scheduler/1"})
+    with pytest.raises(rampup.RampupError, match="one-element tensor"):
+        sched.observe("high")
