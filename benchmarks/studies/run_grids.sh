@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# The full grids of docs/results.md: 4 peak LRs x 4 warmups x 3 seeds for each supervised task, one torch thread per
-# run, so that two grids can run side by side on 2 cores. Resumable: rerun the same command after a kill.
+# The full grids of docs/results.md (peak LRs x warmups x 3 seeds), one torch thread per run, so that two grids can
+# run side by side on 2 cores. Resumable: rerun the same command after a kill, or after adding a grid value (only the
+# new runs are done).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-docs/results}
 which=${1:-lm}
 case "$which" in
   lm)
-    python -m rampup.studies study postln-lm --lrs 1e-3,3e-3,1e-2,3e-2 --warmups "none,linear(20),linear(50),linear(100)" \
+    python -m rampup.studies study postln-lm --lrs 1e-3,3e-3,6e-3,1e-2,3e-2 --warmups "none,linear(20),linear(50),linear(100)" \
       --seeds 0,1,2 --updates 200 --out "$OUT" --no-progress ;;
   lm-preln)
     python -m rampup.studies study preln-lm --lrs 1e-3,3e-3,1e-2,3e-2 --warmups "none,linear(100)" \
-      --seeds 0 --updates 200 --out "$OUT" --no-progress ;;
+      --seeds 0,1,2 --updates 200 --out "$OUT" --no-progress ;;
   digits)
     python -m rampup.studies study digits-largebatch --lrs 0.0125,0.025,0.05,0.1 \
       --warmups "none,linear(10),linear(25),linear(50)" --seeds 0,1,2 --updates 150 --out "$OUT" --no-progress ;;

@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         warmup: Optional[str] = typer.Option(None, "--warmup", help='warmup spec (default "linear(100)")'),
         updates: Optional[int] = typer.Option(None, "--updates", help="updates per run (default 200)"),
         seed: Optional[int] = typer.Option(None, "--seed", help="seed (default 0)"),
-        threads: int = typer.Option(2, "--threads", help="torch threads"),
+        threads: int = typer.Option(1, "--threads", help="torch threads"),
         quick: bool = typer.Option(False, "--quick", help="a tiny model and a few updates"),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
     ) -> None:
