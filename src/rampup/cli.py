@@ -33,6 +33,7 @@ from ._lint import Finding, lint, warmup_info
 from ._schedule import Schedule, check_number
 from ._spec import parse
 from ._units import Budget
+from .studies.cli import register as register_studies
 
 __all__ = ["app", "main"]
 
@@ -85,6 +86,7 @@ def _one_line(text: str) -> str:
 
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See and check a learning-rate schedule before training.")
+register_studies(app)  # rampup demo, rampup study (torch is imported only when they run)
 
 
 # ---- the schedule a command works on -------------------------------------------------------------------------
