@@ -69,8 +69,17 @@ def test_planted_spike_backs_off_and_slows_the_growth():
 
 def test_gradient_norm_outlier_backs_off():
     grads = [None] * 20
-    grads[10] = 1e3  # every entry 1e3: the norm jumps far above 5x its EMA
+    grads = [None] * 30
+    grads[24] = 1e3  # every entry 1e3: the norm jumps far above 5x its EMA; measured every 4th update (0, 4, ...)
+    w, opt, sched = setup(start=0.02, growth=0.1)
+    lrs = drive(w, opt, sched, healthy(30), grads)
+    assert lrs[25] == pytest.approx(lrs[24] * 0.5) and sched.decisions["backoff"] == 1
+    grads = [None] * 20
+    grads[10] = 1e3  # between two measures: unseen by default, seen with grad_norm_every=1
     w, opt, sched = setup(start=0.05, growth=0.1)
+    drive(w, opt, sched, healthy(20), grads)
+    assert sched.decisions["backoff"] == 0
+    w, opt, sched = setup(start=0.05, growth=0.1, grad_norm_every=1)
     lrs = drive(w, opt, sched, healthy(20), grads)
     assert lrs[11] == pytest.approx(lrs[10] * 0.5) and sched.decisions["backoff"] == 1
 
@@ -87,7 +96,7 @@ def test_nan_and_inf_never_reach_the_lr():
     bad = [float("nan"), float("inf"), -float("inf"), 1e30, -5.0, 0.0]
     losses = [rnd.choice(bad) if rnd.random() < 0.4 else rnd.uniform(0.5, 3.0) for _ in range(300)]
     grads = [rnd.choice([float("inf"), float("nan"), 1e20]) if rnd.random() < 0.2 else None for _ in range(300)]
-    w, opt, sched = setup(start=0.01, growth=0.2, max_warmup=10_000)
+    w, opt, sched = setup(start=0.01, growth=0.2, max_warmup=10_000, grad_norm_every=1)
     lrs = drive(w, opt, sched, losses, grads)
     assert all(math.isfinite(x) and 0.0 <= x <= BASE for x in lrs)
     assert sched.decisions["skip"] > 0 and sched.decisions["backoff"] > 0

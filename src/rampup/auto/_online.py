@@ -33,8 +33,8 @@ class OnlineWarmup(LRScheduler):
 
     **Signals.** Feed the loss of each update with ``observe(loss)`` after ``loss.backward()`` and before
     ``optimizer.step()`` (or ``step(loss)`` after it): ``observe`` also measures the gradient norm (one fused norm
-    over the gradients, ``torch.nn.utils.get_total_norm``) unless you pass ``grad_norm=`` or set
-    ``grad_norm=False`` at construction. Every ``every`` updates the window's signals are summed (and, under
+    over the gradients, ``torch.nn.utils.get_total_norm``, at every ``grad_norm_every``-th update) unless you pass
+    ``grad_norm=`` or set ``grad_norm=False`` at construction. Every ``every`` updates the window's signals are summed (and, under
     ``torch.distributed``, gathered from every rank and summed in rank order, so every rank makes the same
     decision from the same numbers) and one decision is made from the window's mean loss ``x`` and mean grad norm
     ``g``, against the controller's own history: the loss level ``m`` (an EMA with decay ``fast_ema``, which follows
@@ -71,6 +71,8 @@ class OnlineWarmup(LRScheduler):
         min_history: decisions that only grow and build the history before spikes are looked for.
         max_warmup: hand over after this many updates even below the peak (updates or ``"25%"``); default none.
         grad_norm: measure the gradient norm in ``observe`` when none is passed (default True).
+        grad_norm_every: measure it at every n-th update only (default 4: the norm is the controller's main cost,
+            about one pass over the gradients; the loss is read at every update).
         process_group: the ``torch.distributed`` group to agree over (default: the world, when initialised).
         count: ``"updates"`` (default) or ``"calls"``, as in :class:`rampup.torch.Scheduler`.
 
@@ -96,7 +98,8 @@ class OnlineWarmup(LRScheduler):
                  start: float = 0.05, growth: float = 0.1, backoff: float = 0.5, every: int = 1,
                  spike_z: float = 4.0, spike_margin: float = 0.05, grad_spike: float = 5.0, ema: float = 0.95,
                  fast_ema: float = 0.7, min_history: int = 5, max_warmup: int | str | None = None,
-                 grad_norm: bool = True, process_group: Any = None, count: str = "updates") -> None:
+                 grad_norm: bool = True, grad_norm_every: int = 4, process_group: Any = None,
+                 count: str = "updates") -> None:
         owner = "OnlineWarmup"
         self.optimizer = check_optimizer(owner, optimizer)
         self._count_updates = check_count(owner, count)
@@ -117,6 +120,7 @@ class OnlineWarmup(LRScheduler):
         if not isinstance(grad_norm, bool):
             raise RampupError(f"{owner}: grad_norm must be True or False, got {grad_norm!r}")
         self._measure = grad_norm
+        self.grad_norm_every = _whole(owner, "grad_norm_every", grad_norm_every, 1)
         self.max_warmup = None if max_warmup is None else _duration(owner, max_warmup, self._budget)
         self.process_group = process_group
         self._floor = self.start / 10
@@ -152,7 +156,12 @@ class OnlineWarmup(LRScheduler):
         if self.phase != "warmup":
             return
         value = _float(loss)
-        gn = _float(grad_norm) if grad_norm is not None else self._grad_norm() if self._measure else None
+        if grad_norm is not None:
+            gn: float | None = _float(grad_norm)
+        elif self._measure and self.last_epoch % self.grad_norm_every == 0:
+            gn = self._grad_norm()
+        else:
+            gn = None
         w = self.window
         if math.isfinite(value) and (gn is None or math.isfinite(gn)):
             w[_LOSS] += value

@@ -1,0 +1,80 @@
+"""What OnlineWarmup costs inside a real training loop: the char-LM study task (postln-lm, 6 layers, d 64), the
+same updates driven once by rampup.torch.Scheduler and once by OnlineWarmup (observe with its grad norm + step).
+
+Two measures, both ratios taken in the same run:
+- in-loop: the seconds spent inside the scheduler's calls (observe + step, or step), over the whole update time;
+- end to end: the wall time of the update loop with each scheduler, alternating runs, median of the repeats.
+The controller is kept in its warmup phase for the whole measure (growth so small it never reaches the peak), the
+phase where it does its work.
+
+    python benchmarks/auto/bench_overhead.py --updates 100 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+import rampup.torch
+from rampup.auto import OnlineWarmup
+from rampup.studies import deterministic, get_task
+
+LM = dict(layers=6, d_model=64, heads=4, seq=32, batch=16)
+
+
+def loop(kind: str, updates: int) -> dict:
+    task = get_task("postln-lm", **LM)
+    with deterministic(0, 1):
+        model = task.build_model()
+        opt = task.optimizer(model.parameters(), 1e-3)
+        batches = task.batches(torch.Generator().manual_seed(0))
+        if kind == "online":
+            sched = OnlineWarmup(opt, start=0.05, growth=1e-6)
+        else:
+            sched = rampup.torch.Scheduler(opt, "linear(1000)")
+        inside = 0.0
+        start = time.perf_counter()
+        for _ in range(updates):
+            loss = task.loss(model, next(batches))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if kind == "online":
+                t = time.perf_counter()
+                sched.observe(loss)
+                inside += time.perf_counter() - t
+            opt.step()
+            t = time.perf_counter()
+            sched.step()
+            inside += time.perf_counter() - t
+        total = time.perf_counter() - start
+    return {"total_s": total, "inside_s": inside}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--updates", type=int, default=100)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    runs: dict[str, list[dict]] = {"scheduler": [], "online": []}
+    for _ in range(a.repeats):
+        for kind in runs:
+            runs[kind].append(loop(kind, a.updates))
+    per_update = {k: statistics.median(r["total_s"] for r in v) / a.updates for k, v in runs.items()}
+    inside = {k: statistics.median(r["inside_s"] / r["total_s"] for r in v) for k, v in runs.items()}
+    out = {
+        "updates": a.updates, "repeats": a.repeats,
+        "update_ms": {k: 1e3 * v for k, v in per_update.items()},
+        "inside_fraction": inside,
+        "in_loop_extra": inside["online"] - inside["scheduler"],
+        "end_to_end_ratio": per_update["online"] / per_update["scheduler"],
+        "torch": torch.__version__,
+    }
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
