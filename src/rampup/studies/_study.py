@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -208,7 +209,7 @@ def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups
 
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        TextColumn("{task.fields[info]}"), console=console or Console(stderr=True))
-    with bar if bar is not None else _Null():
+    with bar if bar is not None else contextlib.nullcontext():
         grid_bar = bar.add_task(f"{task.name} grid", total=len(todo), info=f"{len(grid) - len(todo)} done before") \
             if bar else None
         run_bar = bar.add_task("run", total=updates, info="") if bar else None
@@ -236,14 +237,6 @@ def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups
         summary.write_text(summarize(rows, lrs, warmup_list, task_name=task.name, heatmap=heatmap.name),
                            encoding="utf-8")
     return StudyResult(csv_path, heatmap, summary, rows, len(todo), len(grid) - len(todo))
-
-
-class _Null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 @dataclass

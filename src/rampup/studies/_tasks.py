@@ -50,6 +50,7 @@ class Task:
 
     @property
     def reference_loss(self) -> float:
+        """The loss of a model that learned nothing useful (chance, or the unigram entropy)."""
         raise NotImplementedError
 
     @property

@@ -11,7 +11,6 @@ Bad input ends in one line on stderr naming the option and the value, and exit c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -157,8 +156,5 @@ def register(app: typer.Typer) -> None:
         except (ValueError, OSError) as e:
             _fail(e)
         typer.echo(f"{result.ran} run(s) done, {result.skipped} already in {result.csv_path}")
-        if result.summary_path is not None:
-            typer.echo(result.summary_path.read_text(encoding="utf-8"))
-            typer.echo(f"heatmap: {result.heatmap_path}")
-        else:  # pragma: no cover - run_study always reports here
-            typer.echo(json.dumps(result.rows))
+        typer.echo(result.summary_path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+        typer.echo(f"heatmap: {result.heatmap_path}")
