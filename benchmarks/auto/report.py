@@ -1,0 +1,125 @@
+"""Tables and figures of the rampup.auto evaluation from the rows of evaluate.py.
+
+    python benchmarks/auto/report.py /tmp/auto_eval/rows.jsonl docs/auto
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evaluate import AUTO, TASKS  # noqa: E402
+
+
+def load(path):
+    rows = {}
+    for line in open(path):
+        r = json.loads(line)
+        rows[(r["task"], r["lr"], r["method"], r["seed"])] = r
+    return rows
+
+
+def cell(rows, task, lr, method):
+    rs = [rows[k] for k in rows if k[:3] == (task, lr, method)]
+    ok = [r for r in rs if not r["diverged"] and not r["stalled"]]
+    val = statistics.mean(r["final_val_loss"] for r in ok) if len(ok) == len(rs) and rs else math.nan
+    tt = [r["updates_to_target"] for r in rs]
+    to_t = statistics.mean(tt) if rs and all(t is not None for t in tt) else None
+    status = f"{len(ok)}/{len(rs)}"
+    return dict(n=len(rs), ok=len(ok), val=val, to_target=to_t, status=status,
+                div=sum(r["diverged"] for r in rs), stall=sum(r["stalled"] for r in rs))
+
+
+def stable_width(rows, task, method):
+    """max/min LR of the LRs where every seed neither diverged nor stalled (1.0 for one LR, 0 for none)."""
+    lrs = [lr for lr in TASKS[task]["lrs"] if (c := cell(rows, task, lr, method))["n"] and c["ok"] == c["n"]]
+    return (max(lrs) / min(lrs) if lrs else 0.0), lrs
+
+
+def main():
+    rows = load(sys.argv[1])
+    out = sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    md = []
+    for task, t in TASKS.items():
+        methods = t["grid"] + AUTO
+        md.append(f"### {task}\n")
+        md.append("Mean final validation loss over the seeds (stable runs only; `stall`/`div` counts otherwise), "
+                  "updates to the target loss in brackets.\n")
+        md.append("| method | " + " | ".join(f"lr {lr:g}" for lr in t["lrs"]) + " | stable range |")
+        md.append("|---" * (len(t["lrs"]) + 2) + "|")
+        for m in methods:
+            cells = []
+            for lr in t["lrs"]:
+                c = cell(rows, task, lr, m)
+                if not c["n"]:
+                    cells.append("-")
+                elif c["ok"] == c["n"]:
+                    cells.append(f"{c['val']:.4f}" + (f" [{c['to_target']:.0f}]" if c["to_target"] else ""))
+                else:
+                    cells.append(f"{c['ok']}/{c['n']} ok ({c['stall']} stall, {c['div']} div)")
+            w, lrs = stable_width(rows, task, m)
+            cells.append(f"{w:g}x" if lrs else "none")
+            md.append(f"| {m} | " + " | ".join(cells) + " |")
+        # the goals
+        fixed = [m for m in t["grid"] if m != "none"]
+        best = None
+        for m in fixed:
+            for lr in t["lrs"]:
+                c = cell(rows, task, lr, m)
+                if c["n"] and c["ok"] == c["n"] and (best is None or c["val"] < best[2]):
+                    best = (m, lr, c["val"], c["to_target"])
+        w_none, _ = stable_width(rows, task, "none")
+        md.append("")
+        if best:
+            md.append(f"Best fixed warmup: `{best[0]}` at lr {best[1]:g} (val {best[2]:.4f}, target after "
+                      f"{best[3]} updates). No warmup: stable range {w_none:g}x.\n")
+            md.append("| method | range / no-warmup range (goal >= 4) | val at best lr / best fixed (goal <= 1.01) | "
+                      "updates to target / best fixed (goal <= 1.1) |")
+            md.append("|---|---|---|---|")
+            for m in AUTO:
+                w, _ = stable_width(rows, task, m)
+                c = cell(rows, task, best[1], m)
+                r_val = c["val"] / best[2] if c["n"] else math.nan
+                r_t = (c["to_target"] / best[3]) if c["to_target"] and best[3] else math.nan
+                md.append(f"| {m} | {w / w_none if w_none else math.nan:.2f} | {r_val:.4f} | {r_t:.2f} |")
+        md.append("")
+        plot(rows, task, methods, os.path.join(out, f"{task}.png"))
+    text = "\n".join(md)
+    open(os.path.join(out, "tables.md"), "w").write(text + "\n")
+    print(text)
+
+
+def plot(rows, task, methods, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for m in methods:
+        xs, ys = [], []
+        for lr in TASKS[task]["lrs"]:
+            rs = [rows[k] for k in rows if k[:3] == (task, lr, m)]
+            vals = [r["final_val_loss"] for r in rs if not r["diverged"]]
+            if vals:
+                xs.append(lr)
+                ys.append(statistics.mean(vals))
+        style = "-o" if m in AUTO else "--."
+        ax.plot(xs, ys, style, label=m, alpha=0.9)
+    ax.set_xscale("log")
+    ax.set_xlabel("peak LR (grid value)")
+    ax.set_ylabel("final validation loss (mean of seeds, diverged runs left out)")
+    ax.set_title(task)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
