@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -71,6 +70,7 @@ def job(args: tuple) -> dict:
 def check_same_as_runner() -> None:
     """The loop of _train.py gives the study runner's losses, bit for bit, for a fixed warmup."""
     from _train import train
+
     from rampup.studies import run_one
 
     a = run_one("digits-largebatch", 0.1, "linear(3)", seed=1, updates=8, task_options={"quick": True})

@@ -12,7 +12,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evaluate import AUTO, TASKS  # noqa: E402
+from evaluate import AUTO, TASKS
 
 
 def load(path):

@@ -11,8 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup  # noqa: E402
-from rampup.auto import OnlineWarmup  # noqa: E402
+import rampup
+from rampup.auto import OnlineWarmup
 
 BASE = 0.2
 

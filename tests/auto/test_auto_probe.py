@@ -13,9 +13,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup  # noqa: E402
-import rampup.torch  # noqa: E402
-from rampup.auto import probe  # noqa: E402
+import rampup
+import rampup.torch
+from rampup.auto import probe
 
 PRECISION = 2 ** (1 / 16)  # 4 bisections of a factor-2 bracket in log scale
 

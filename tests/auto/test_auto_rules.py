@@ -11,9 +11,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup  # noqa: E402
-import rampup.torch  # noqa: E402
-from rampup.auto import warmup_from_optimizer  # noqa: E402
+import rampup
+import rampup.torch
+from rampup.auto import warmup_from_optimizer
 
 
 def params(n=2):
