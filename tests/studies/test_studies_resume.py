@@ -123,3 +123,15 @@ def test_a_foreign_csv_is_refused(tmp_path):
     with pytest.raises(ValueError, match="not a rampup study CSV"):
         run_study("digits-largebatch", out_dir=tmp_path, **GRID, **KW)
     assert Path(tmp_path / "digits-largebatch.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_two_studies_never_write_one_csv_at_once(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+
+    # a study holds this lock while it runs; a second one started meanwhile is refused before running anything
+    with open(tmp_path / ".digits-largebatch.lock", "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ValueError, match="another study is writing"):
+            run_study("digits-largebatch", out_dir=tmp_path, **GRID, **KW)
+    assert read_runs(tmp_path / "digits-largebatch.csv") == []
+    assert run_study("digits-largebatch", out_dir=tmp_path, **{**GRID, "seeds": [0], "peak_lrs": [0.02]}, **KW).ran == 2

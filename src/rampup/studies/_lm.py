@@ -99,9 +99,11 @@ class CharLMTask(Task):
     """Next-character prediction on Shakespeare with a small transformer and Adam (beta2 0.98 by default).
 
     Default size: 6 layers, d_model 64, 4 heads, context 32, batch 16 (about 0.1 s an update on one CPU core);
-    ``quick=True``: 2 layers, d_model 32, context 16, batch 4 (for tests). The last 5% of the text is held out; the validation loss is the mean cross-entropy (nats
-    per character) over 8 fixed windows-batches spread evenly over it. The reference (stall) loss is the entropy of
-    the training text's character frequencies, the loss of a model that predicts only those.
+    ``quick=True``: 2 layers, d_model 32, context 16, batch 4 (for tests). The last 5% of the text is held out;
+    the validation loss is the mean cross-entropy (nats per character) over 8 batches of windows spread evenly over
+    it, the same for every run. The reference (stall) loss is the entropy of the training text's character
+    frequencies, the loss of a model that predicts only those; the metric is the validation loss in bits per
+    character.
 
     Example:
         >>> from rampup.studies import get_task
@@ -127,7 +129,8 @@ class CharLMTask(Task):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise RampupError(f"postln-lm option {key} must be a positive integer, got {value!r}")
         if sizes["d_model"] % sizes["heads"]:
-            raise RampupError(f"postln-lm option d_model={sizes['d_model']} must be a multiple of heads={sizes['heads']}")
+            raise RampupError(f"postln-lm option d_model={sizes['d_model']} must be a multiple of "
+                              f"heads={sizes['heads']}")
         if not 0.0 < beta2 < 1.0:
             raise RampupError(f"postln-lm option beta2 must be in (0, 1), got {beta2!r}")
         super().__init__(prenorm=bool(prenorm), quick=bool(quick), beta2=beta2, **sizes)

@@ -12,7 +12,7 @@ import platform
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .._errors import RampupError
 from ._runner import RunResult, resolve_warmup, run_one
@@ -138,6 +138,26 @@ def _append(path: Path, row: dict[str, str]) -> None:
         os.fsync(f.fileno())
 
 
+@contextlib.contextmanager
+def _exclusive(lock_path: Path, csv_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` so that two studies never append the same runs to one CSV."""
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): one study per folder is then the user's to ensure
+        yield
+        return
+    with open(lock_path, "a") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RampupError(f"another study is writing {csv_path}; wait for it or use another output folder") \
+                from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def _check_list(name: str, values: Sequence[Any]) -> list[Any]:
     values = list(values)
     if not values:
@@ -196,38 +216,38 @@ def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"{task.name}.csv"
     options = _options_json(task.options)
-    done = {k for k in map(_row_key, read_runs(csv_path, repair=True)) if k is not None}
-    # seed-major: a study stopped early still covers the whole grid with its first seeds
-    grid = [(lr, w, s) for s in seed_list for w in warmup_list for lr in lrs]
-    todo = [g for g in grid if _key(task.name, options, g[2], g[0], g[1], updates) not in done]
-    versions = _versions()
+    with _exclusive(out / f".{task.name}.lock", csv_path):
+        done = {k for k in map(_row_key, read_runs(csv_path, repair=True)) if k is not None}
+        # seed-major: a study stopped early still covers the whole grid with its first seeds
+        grid = [(lr, w, s) for s in seed_list for w in warmup_list for lr in lrs]
+        todo = [g for g in grid if _key(task.name, options, g[2], g[0], g[1], updates) not in done]
+        versions = _versions()
 
-    bar = None
-    if progress and todo:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("{task.fields[info]}"), console=console or Console(stderr=True))
-    with bar if bar is not None else contextlib.nullcontext():
-        grid_bar = bar.add_task(f"{task.name} grid", total=len(todo), info=f"{len(grid) - len(todo)} done before") \
-            if bar else None
-        run_bar = bar.add_task("run", total=updates, info="") if bar else None
-        for lr, w, s in todo:
-            if bar is not None:
-                bar.reset(run_bar, total=updates, description=f"lr={lr:g} {w} seed={s}", info="")
-
-            def tick(t: int, loss: float) -> None:
+        bar = _progress(console) if progress and todo else None
+        with bar if bar is not None else contextlib.nullcontext():
+            grid_bar = bar.add_task(f"{task.name} grid", total=len(todo), info=f"{len(grid) - len(todo)} done before") \
+                if bar else None
+            run_bar = bar.add_task("run", total=updates, info="") if bar else None
+            for lr, w, s in todo:
                 if bar is not None:
-                    bar.update(run_bar, completed=t + 1, info=f"loss {loss:.3f}")
+                    bar.reset(run_bar, total=updates, description=f"lr={lr:g} {w} seed={s}", info="")
 
-            result = run_one(task, lr, w, s, updates, threads=threads, on_update=tick)
-            _append(csv_path, _row(result, versions))
-            if bar is not None:
-                bar.advance(grid_bar)
+                def tick(t: int, loss: float) -> None:
+                    if bar is not None:
+                        bar.update(run_bar, completed=t + 1, info=f"loss {loss:.3f}")
+
+                result = run_one(task, lr, w, s, updates, threads=threads, on_update=tick)
+                _append(csv_path, _row(result, versions))
+                if bar is not None:
+                    bar.advance(grid_bar)
 
     keys = {_key(task.name, options, s, lr, w, updates) for lr, w, s in grid}
-    rows = [r for r in read_runs(csv_path) if _row_key(r) in keys]
+    first: dict[tuple[Any, ...], dict[str, str]] = {}
+    for r in read_runs(csv_path):
+        k = _row_key(r)
+        if k in keys:
+            first.setdefault(k, r)  # a row written twice by hand or by two studies counts once
+    rows = list(first.values())
     heatmap = summary = None
     if report:
         heatmap = out / f"{task.name}-heatmap.png"
@@ -237,6 +257,14 @@ def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups
         summary.write_text(summarize(rows, lrs, warmup_list, task_name=task.name, heatmap=heatmap.name),
                            encoding="utf-8")
     return StudyResult(csv_path, heatmap, summary, rows, len(todo), len(grid) - len(todo))
+
+
+def _progress(console: Any) -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("{task.fields[info]}"), console=console or Console(stderr=True))
 
 
 @dataclass
@@ -332,7 +360,8 @@ def summarize(rows: list[dict[str, str]], lrs: Sequence[float], warmups: Sequenc
 
     head = "| warmup \\ peak LR | " + " | ".join(f"{lr:g}" for lr in lrs) + " |"
     sep = "|---" * (len(lrs) + 1) + "|"
-    lines += ["", "Final validation loss, mean over seeds (×k: k seeds diverged; s k: k seeds stalled):", "", head, sep]
+    lines += ["", "Final validation loss, mean over seeds (×k: k seeds diverged; s k: k seeds stalled):", "",
+              head, sep]
     for w in warmups:
         out = []
         for lr in lrs:

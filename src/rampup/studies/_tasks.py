@@ -140,10 +140,10 @@ def get_task(name: str | Task, **options: Any) -> Task:
         >>> from rampup.studies import get_task
         >>> get_task("postln-lm", quick=True).options["quick"]
         True
-        >>> get_task("postln-lm", depth=3)
+        >>> get_task("postln-lm", depth=3)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        rampup.RampupError: task 'postln-lm' has no option 'depth'; its options: batch, beta2, d_model, heads, layers, prenorm, quick, seq
+        rampup.RampupError: task 'postln-lm' has no option 'depth'; its options: batch, beta2, d_model, heads, ...
     """
     if isinstance(name, Task):
         if options:
