@@ -36,7 +36,8 @@ def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | No
 
     Defaults are :data:`DEMO`; ``quick=True`` uses a tiny model and a few updates (for tests). One torch thread by
     default: on a busy machine more threads wait on each other (measured: 2 threads took 5 times longer than 1
-    on 2 shared cores).
+    on 2 shared cores). ``console``: the rich ``Console`` for the bars and the table (``None``: standard output;
+    ``False``: print nothing).
 
     Example:
         >>> import tempfile, os
