@@ -56,6 +56,9 @@ TABLE = [
      lambda t: t / 4 if t < 4 else 1.0 if t < 7 else 1 - 0.8 * min(1, (t - 7) / 5), range(15)),
     (r.exp_warmup(5, duration=10) >> r.linear_decay(10),  # the decay starts from the value the warmup reached
      lambda t: 1 - math.exp(-t / 5) if t < 10 else (1 - math.exp(-2)) * (1 - min(1, (t - 10) / 10)), range(25)),
+    # with an offset the warmup reaches the peak at W - offset, and the next phase starts there
+    (r.linear_warmup(4, offset=1) >> r.linear_decay(3),
+     lambda t: (t + 1) / 4 if t < 3 else 1 - min(1, (t - 3) / 3), range(9)),
     (r.linear_warmup(4) >> r.inverse_sqrt(),  # HF: timescale defaults to the warmup length
      lambda t: t / 4 if t < 4 else 1 / math.sqrt((t + 4 - 4) / 4), range(20)),
     (r.cosine_decay(20) * r.exp_warmup(5), lambda t: (1 + math.cos(math.pi * min(1, t / 20))) / 2

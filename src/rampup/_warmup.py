@@ -95,6 +95,13 @@ class Warmup(Schedule):
         return ops.exp((1.0 - ops.clip(t / w, 0.0, 1.0)) * self._log_start)  # geometric
 
     @property
+    def length(self) -> int | None:
+        """Updates until the peak: ``W - offset`` (an offset counts updates as already done), so a phase after
+        the warmup starts at the update where the peak is first reached."""
+        w = self.duration
+        return max(0, w - self.offset) if isinstance(w, int) else None
+
+    @property
     def end_value(self) -> float:
         return 1.0
 
@@ -106,7 +113,8 @@ def linear_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -
     Args:
         duration: W, the warmup length (steps, or a unit: ``"5%"``, ``"2ep"``, ``"1M tok"``).
         start: the factor the first update gets (with ``offset=0``), in [0, 1].
-        offset: updates counted before the first one; 1 gives pytorch_warmup's ``min(1, (t + 1) / W)``.
+        offset: updates counted before the first one; 1 gives pytorch_warmup's ``min(1, (t + 1) / W)``. The
+            peak comes at step ``W - offset``, and a phase after the warmup starts there.
 
     Example:
         >>> from rampup import linear_warmup

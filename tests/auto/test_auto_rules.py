@@ -48,8 +48,9 @@ def test_adamw_groups_with_different_betas_get_their_own_warmup():
     s0, s1 = c.schedule  # a list: the groups differ
     assert s0(99) == 1.0 and s0(49) == pytest.approx(0.5)
     assert s1(1999) == 1.0 and s1(999) == pytest.approx(0.5)
-    # the cosine takes the 2000 updates left after the 2000-update warmup: u = t - 2000 of D = 2000
-    assert s1(3999) == pytest.approx(0.5 * (1 + math.cos(math.pi * 1999 / 2000)), abs=1e-12)
+    # the untuned warmup (offset 1) reaches the peak at update 1999, where the cosine takes over for the 2001
+    # updates left: u = t - 1999 of D = 2001
+    assert s1(3999) == pytest.approx(0.5 * (1 + math.cos(math.pi * 2000 / 2001)), abs=1e-12)
     assert "group 0" in c.explain() and "group 1" in c.explain()
     sched = rampup.torch.Scheduler(opt, c.schedule)  # what the scheduler takes
     assert sched.get_last_lr() == pytest.approx([1e-3 / 100, 1e-3 / 2000])

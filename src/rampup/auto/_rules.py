@@ -128,7 +128,7 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
         >>> c.schedule
         linear_warmup(100, offset=1)
         >>> print(c.explain())
-        untuned-linear: AdamW with beta2=0.98 averages squared gradients over about 1/(1-beta2) = 50 updates; warm up linearly over 2/(1-beta2) = 100 updates (Ma & Yarats 2021)
+        untuned-linear: AdamW with beta2=0.98 averages squared gradients over about 1/(1-beta2) = 50 updates; warm up linearly over 2/(1-beta2) = 100 updates, the first at 1/100 of the peak (Ma & Yarats 2021)
         >>> warmup_from_optimizer(torch.optim.SGD([w], lr=0.1, momentum=0.9), steps_per_epoch=20).schedule
         linear_warmup(100)
     """
@@ -203,7 +203,8 @@ def _untuned(owner: str, name: str, group: dict[str, Any], i: int, kind: str) ->
     horizon = 1.0 / (1.0 - b2)
     if kind == "linear":
         sentence = (f"{name} with beta2={b2:g} averages squared gradients over about 1/(1-beta2) = {horizon:.4g} "
-                    f"updates; warm up linearly over 2/(1-beta2) = {warm.length} updates (Ma & Yarats 2021)")
+                    f"updates; warm up linearly over 2/(1-beta2) = {warm.duration} updates, the first at 1/"
+                    f"{warm.duration} of the peak (Ma & Yarats 2021)")
     else:
         tau = round(horizon)
         sentence = (f"{name} with beta2={b2:g} averages squared gradients over about 1/(1-beta2) = {horizon:.4g} "
