@@ -6,6 +6,7 @@ import io
 
 import matplotlib.image
 import pytest
+import torch
 from rich.console import Console
 
 from rampup.studies import demo, resolve_warmup
@@ -24,3 +25,14 @@ def test_quick_demo_writes_a_png_and_prints_the_table(tmp_path):
     assert warm.lr_curve == pytest.approx([warm.peak_lr * float(resolve_warmup("linear(6)", 12)(t)) for t in range(12)])
     text = out.getvalue()
     assert "none" in text and "linear(6)" in text and "stalled" in text and str(r.png) in text
+
+
+def test_the_demo_s_automatic_warmup_is_the_untuned_rule_for_the_task_s_adam():
+    from rampup.studies._demo import _auto_warmup
+    from rampup.studies import get_task
+
+    task = get_task("postln-lm", quick=True)
+    opt = task.optimizer([torch.zeros(1, requires_grad=True)], 1e-2)
+    beta2 = opt.param_groups[0]["betas"][1]
+    # Ma & Yarats: linear over 2 / (1 - beta2) updates, the first at 1/W of the peak
+    assert _auto_warmup(task, 1e-2) == f"linear_warmup({round(2 / (1 - beta2))}, offset=1)"

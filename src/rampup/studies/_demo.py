@@ -29,10 +29,11 @@ class DemoResult:
 
 def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | None = None,
          warmup: str | None = None, updates: int | None = None, seed: int | None = None, quick: bool = False,
-         threads: int = 1, progress: bool = True, console: Any = None) -> DemoResult:
-    """Train the Post-LN character transformer of ``postln-lm`` twice at the same high peak LR, once without warmup
-    and once with ``warmup``; print a table (final train and validation loss, updates to the target loss, diverged,
-    stalled) and write ``out``, a PNG with the loss curves and the LR curves side by side.
+         auto: bool = True, threads: int = 1, progress: bool = True, console: Any = None) -> DemoResult:
+    """Train the Post-LN character transformer of ``postln-lm`` at the same high peak LR without warmup, with
+    ``warmup``, and (``auto=True``) with the warmup :func:`rampup.auto.warmup_from_optimizer` chooses from the
+    task's optimizer, with no tuning (not with ``quick``: its few updates are shorter than that warmup); print a table (final train and validation loss, updates to the target loss,
+    diverged, stalled) and write ``out``, a PNG with the loss curves and the LR curves side by side.
 
     Defaults are :data:`DEMO`; ``quick=True`` uses a tiny model and a few updates (for tests). One torch thread by
     default: on a busy machine more threads wait on each other (measured: 2 threads took 5 times longer than 1
@@ -68,8 +69,11 @@ def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | No
         bar = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        TextColumn("{task.fields[info]}"), console=con)
         bar.start()
+    runs_to_do = [("no warmup", "none"), (f"warmup {warmup}", warmup)]
+    if auto and not quick:
+        runs_to_do.append(("auto warmup", _auto_warmup(task, peak_lr)))
     try:
-        for label, spec in (("no warmup", "none"), (f"warmup {warmup}", warmup)):
+        for label, spec in runs_to_do:
             tid = bar.add_task(label, total=updates, info="") if bar else None
 
             def tick(t: int, loss: float, tid: Any = tid) -> None:
@@ -86,6 +90,16 @@ def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | No
         con.print(_table(runs, task.name, peak_lr, updates))
         con.print(f"loss and LR curves: {png}")
     return DemoResult(runs, png)
+
+
+def _auto_warmup(task: Any, peak_lr: float) -> str:
+    """The spec of the warmup rampup.auto derives from the task's own optimizer (untuned: 2/(1 - beta2) for Adam)."""
+    import torch
+
+    from ..auto import warmup_from_optimizer
+
+    opt = task.optimizer([torch.zeros(1, requires_grad=True)], task.peak_lr(peak_lr))
+    return repr(warmup_from_optimizer(opt).schedule)
 
 
 def _table(runs: list[RunResult], name: str, peak_lr: float, updates: int) -> Any:
@@ -131,5 +145,6 @@ def _plot(path: Path, runs: list[RunResult], reference: float, target: float | N
     ax_lr.set_xlabel("update")
     ax_lr.set_ylabel("learning rate")
     ax_lr.legend(fontsize=8)
-    fig.suptitle(f"{runs[0].task}: the same model and peak LR, without and with warmup", fontsize=11)
+    fig.suptitle(f"{runs[0].task}: the same model and peak LR, without warmup, with a fixed one and the automatic one",
+                 fontsize=11)
     fig.savefig(path, dpi=110)
