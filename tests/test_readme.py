@@ -24,3 +24,20 @@ def test_every_spec_in_the_shape_tables_is_a_known_name():
     assert names, "no specs found"
     unknown = {n for n in names if n not in rampup._schedule.FACTORIES}
     assert not unknown
+
+
+def test_training_loop_lines_run_as_written():
+    import torch
+
+    import rampup.auto
+    import rampup.keras
+    import rampup.optax
+    import rampup.sb3
+    import rampup.torch
+
+    block = re.search(r"## In your training loop\n\n```python\n(.*?)```", README, re.S).group(1)
+    optimizer = torch.optim.AdamW([torch.zeros(2, requires_grad=True)], lr=3e-4, betas=(0.9, 0.98))
+    ns = {"rampup": rampup, "optimizer": optimizer}
+    exec(compile(block, "README.md", "exec"), ns)
+    assert isinstance(ns["sched"], torch.optim.lr_scheduler.LRScheduler)
+    assert ns["choice"].schedule(99) == 1.0  # the untuned rule for beta2 = 0.98: the peak at update 2/(1-0.98) - 1
