@@ -152,3 +152,20 @@ def test_every_public_function_has_an_example():
         obj = getattr(studies, name)
         if callable(obj) and not isinstance(obj, type):
             assert ">>>" in (obj.__doc__ or ""), name
+
+
+def test_run_one_takes_a_scheduler_object_and_gives_the_same_run_as_the_spec():
+    import rampup.torch
+
+    seen = []
+
+    def scheduler(task, model, opt, updates):
+        sched = rampup.torch.Scheduler(opt, resolve_warmup("linear(4)", updates))
+        sched.observe = seen.append  # run_one hands the loss to observe() before each optimizer step
+        return sched
+
+    a = run_one("digits-largebatch", 0.1, "linear(4)", seed=0, updates=8, task_options={"quick": True})
+    b = run_one("digits-largebatch", 0.1, "scheduler", seed=0, updates=8, task_options={"quick": True},
+                scheduler=scheduler)
+    assert b.lr_curve == a.lr_curve and b.train_loss == a.train_loss and b.final_val_loss == a.final_val_loss
+    assert len(seen) == 8 and b.schedule == "scheduler"

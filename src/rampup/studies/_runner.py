@@ -133,13 +133,20 @@ class RunResult:
 
 def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, updates: int | None = None, *,
             threads: int = 1, eval_every: int | None = None, task_options: dict[str, Any] | None = None,
-            on_update: Callable[[int, float], None] | None = None) -> RunResult:
+            on_update: Callable[[int, float], None] | None = None,
+            scheduler: Callable[[Task, Any, Any, int], Any] | None = None) -> RunResult:
     """Train ``task`` once: peak LR ``lr`` (through the task's scaling rule), warmup spec ``warmup`` (see
     :func:`resolve_warmup`), seed ``seed``, ``updates`` updates (the task's default if ``None``).
 
     Before update ``t`` (``t`` updates already applied) every parameter group's LR is set to
     ``peak * s(t)``; the run stops early when it diverges. It evaluates every ``eval_every`` updates (default: a
     quarter of the run) and at the end. Same arguments on the same machine, same numbers.
+
+    ``scheduler``: instead of the warmup spec, a function ``(task, model, optimizer, updates) -> scheduler``, called
+    once the model and the optimizer (at the peak LR) are built, inside the seeded context: an automatic warmup such
+    as :class:`rampup.auto.OnlineWarmup`, or any torch LR scheduler. The run then reads each update's LR from the
+    optimizer, calls ``scheduler.observe(loss)`` (when it has one) before ``optimizer.step()`` and
+    ``scheduler.step()`` after it; ``warmup`` is only the run's label.
 
     Example:
         >>> from rampup.studies import run_one
@@ -151,7 +158,7 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
 
     task = get_task(task, **(task_options or {}))
     updates = task.default_updates if updates is None else updates
-    schedule = resolve_warmup(warmup, updates)
+    schedule = resolve_warmup(warmup, updates) if scheduler is None else None
     if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
         raise RampupError(f"lr must be a positive finite number, got {lr!r}")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -160,7 +167,9 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
     if not isinstance(eval_every, int) or eval_every < 1:
         raise RampupError(f"eval_every must be a positive integer, got {eval_every!r}")
     peak = float(task.peak_lr(float(lr)))
-    factors = [float(f) for f in np.asarray(schedule(np.arange(updates)), dtype=np.float64)]
+    factors = None
+    if schedule is not None:
+        factors = [float(f) for f in np.asarray(schedule(np.arange(updates)), dtype=np.float64)]
 
     losses: list[float] = []
     lrs: list[float] = []
@@ -180,11 +189,16 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
             model.train()
             evals.append((done, float(val), float(metric)))
 
+        sched = None if scheduler is None else scheduler(task, model, opt, updates)
+        observe = getattr(sched, "observe", None)
         model.train()
         for t in range(updates):
-            lr_t = peak * factors[t]
-            for group in opt.param_groups:
-                group["lr"] = lr_t
+            if factors is not None:
+                lr_t = peak * factors[t]
+                for group in opt.param_groups:
+                    group["lr"] = lr_t
+            else:
+                lr_t = float(opt.param_groups[0]["lr"])
             loss = task.loss(model, next(batches))
             value = float(loss.detach())
             losses.append(value)
@@ -194,7 +208,11 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
                 break
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if observe is not None:
+                observe(loss)
             opt.step()
+            if sched is not None:
+                sched.step()
             if on_update is not None:
                 on_update(t, value)
             if (t + 1) % eval_every == 0 and t + 1 < updates:
@@ -217,7 +235,7 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
                 break
     stalled = not diverged and final_train >= (1 - _STALL_MARGIN) * task.reference_loss
     return RunResult(task=task.name, options=dict(task.options), lr=float(lr), peak_lr=peak, warmup=warmup,
-                     schedule=repr(schedule), seed=seed, updates=updates, threads=threads, train_loss=losses,
+                     schedule=warmup if schedule is None else repr(schedule), seed=seed, updates=updates, threads=threads, train_loss=losses,
                      lr_curve=lrs, evals=evals, final_train_loss=final_train, final_val_loss=final_val,
                      final_metric=final_metric, diverged=diverged, diverged_at=diverged_at, stalled=stalled,
                      updates_to_target=to_target, target_loss=task.target_loss, reference_loss=task.reference_loss,
