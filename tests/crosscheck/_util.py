@@ -28,6 +28,13 @@ def sgd(lr: float = 0.1, *, adam_beta2: float | None = None) -> Any:
     return torch.optim.SGD([p], lr=lr)
 
 
+def scheduler_lrs(make: Callable[[Any], Any], updates: int, base: float) -> np.ndarray:
+    """LRs of ``updates`` real SGD updates with ``scheduler.step()`` after each, scheduler = ``make(optimizer)``."""
+    opt = sgd(base)
+    sched = make(opt)
+    return run_torch(opt, sched.step, updates)
+
+
 def run_torch(optimizer: Any, after_update: Callable[[], None], updates: int) -> np.ndarray:
     """The learning rate in effect at each of ``updates`` real updates: ``param_groups[0]['lr']`` when
     ``optimizer.step()`` is called; ``after_update()`` (the scheduler's step, as the peer documents it) runs after

@@ -33,16 +33,14 @@ from rampup import (
     wsd,
 )
 
-from ._util import PAST_END, assert_close, rampup_values, run_torch, sgd
+from ._util import PAST_END, assert_close, rampup_values, run_torch, scheduler_lrs, sgd
 
 BASE = 0.1
 
 
 def hf_lrs(make, updates: int, base: float = BASE) -> np.ndarray:
     """LRs of ``updates`` real SGD updates under the HF scheduler ``make(optimizer)``."""
-    opt = sgd(base)
-    sched = make(opt)
-    return run_torch(opt, sched.step, updates)
+    return scheduler_lrs(make, updates, base)
 
 
 def check(make, schedule: rampup.Schedule, updates: int, what: str, base: float = BASE) -> None:

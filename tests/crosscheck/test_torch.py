@@ -33,16 +33,14 @@ from rampup import (
     step_decay,
 )
 
-from ._util import PAST_END, RTOL, assert_close, rampup_values, run_torch, sgd
+from ._util import PAST_END, RTOL, assert_close, rampup_values, run_torch, scheduler_lrs, sgd
 
 BASE = 0.1
 
 
 def torch_lrs(make, updates: int, base: float = BASE) -> np.ndarray:
     """LRs of ``updates`` real SGD updates with ``scheduler.step()`` after each, scheduler = ``make(optimizer)``."""
-    opt = sgd(base)
-    sched = make(opt)
-    return run_torch(opt, sched.step, updates)
+    return scheduler_lrs(make, updates, base)
 
 
 def check(make, schedule, updates: int, what: str, base: float = BASE) -> np.ndarray:
