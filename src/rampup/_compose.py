@@ -4,7 +4,6 @@ named recipes built from them (warmup-stable-decay, one-cycle, tri-stage)."""
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cached_property

@@ -9,7 +9,7 @@ update gets 1/W of the peak and the peak is reached at step W - 1). Either way i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 

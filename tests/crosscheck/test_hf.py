@@ -33,7 +33,7 @@ from rampup import (
     wsd,
 )
 
-from ._util import PAST_END, assert_close, rampup_values, run_torch, scheduler_lrs, sgd
+from ._util import PAST_END, assert_close, rampup_values, scheduler_lrs
 
 BASE = 0.1
 
