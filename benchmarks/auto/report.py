@@ -77,7 +77,7 @@ def main():
         md.append("")
         if best:
             md.append(f"Best fixed warmup: `{best[0]}` at lr {best[1]:g} (val {best[2]:.4f}, target after "
-                      f"{best[3]} updates). No warmup: stable range {w_none:g}x.\n")
+                      f"{best[3]:.1f} updates, mean of the seeds). No warmup: stable range {w_none:g}x.\n")
             md.append("| method | range / no-warmup range (goal >= 4) | val at best lr / best fixed (goal <= 1.01) | "
                       "updates to target / best fixed (goal <= 1.1) |")
             md.append("|---|---|---|---|")
