@@ -53,3 +53,16 @@ def test_long_runs_are_sampled():
     fig = figure([rampup.parse("linear(1000) >> cosine(999000)")])
     xs = fig.axes[0].get_lines()[0].get_xdata()
     assert len(xs) <= 20_000 and xs[0] == 0 and xs[-1] == 1_000_000
+
+
+def test_schedules_show_their_curve_in_jupyter():
+    import io
+
+    import matplotlib.image
+
+    import rampup
+
+    png = rampup.parse("linear(5%) >> cosine(to=0.1)", total_steps=1000)._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    img = matplotlib.image.imread(io.BytesIO(png), format="png")
+    assert img.shape[0] > 100 and img.shape[1] > 200
