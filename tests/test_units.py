@@ -86,3 +86,12 @@ def test_open_phases_inside_a_product_take_the_rest_too():
     assert s == r.linear_warmup(5) >> r.cosine_decay(35) * r.radam_warmup()
     end = r.parse("exp_warmup(3.0) * cosine(to=0.1)", total_steps=40)(40)
     assert end == pytest.approx(0.1 * (1 - math.exp(-40 / 3)), rel=1e-12)
+
+
+def test_unknown_budget_fields_are_named():
+    with pytest.raises(RampupError, match="unknown budget field 'total'; the fields are total_steps"):
+        r.parse("linear(5%) >> cosine()").resolve(total=100)
+    with pytest.raises(RampupError, match="unknown budget field 'steps'"):
+        r.parse("linear(5%) >> cosine()", steps=100)
+    with pytest.raises(RampupError, match="MyTrainer: unknown budget field 'total'"):
+        r.as_schedule("linear(5%) >> cosine()", owner="MyTrainer", total=100)

@@ -37,7 +37,7 @@ from ._units import Budget
 
 __all__ = ["ScheduleConfig", "load_config"]
 
-_BUDGET_FIELDS = ("total_steps", "steps_per_epoch", "epochs", "batch_size", "grad_accum", "tokens_per_step")
+_BUDGET_FIELDS = tuple(Budget.__dataclass_fields__)
 _FORMATS = {".yaml": "YAML", ".yml": "YAML", ".json": "JSON", ".toml": "TOML"}
 
 

@@ -6,11 +6,11 @@ import dataclasses
 import inspect
 import math
 from functools import cached_property
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, Callable, TypeVar
 
 from ._errors import BudgetError, RampupError
 from ._ops import SCALAR, ops_for
-from ._units import Budget, Duration, _fmt_number
+from ._units import Budget, Duration, _fmt_number, make_budget
 
 __all__ = ["Schedule", "FACTORIES", "spec_function", "format_value"]
 
@@ -98,8 +98,6 @@ class Schedule:
     """
 
     # subclasses are frozen dataclasses; these are the parts of the protocol they fill in
-    _ARRAY_SAFE: ClassVar[bool] = True
-
     def _eval(self, t: Any, ops: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -135,16 +133,15 @@ class Schedule:
                 return _need(v)
             if isinstance(v, Schedule) and v._missing is not None:
                 return v._missing
-            if isinstance(v, tuple):
-                for x in v:
-                    if isinstance(x, Duration):
-                        return _need(x)
-                    if isinstance(x, Schedule) and x._missing is not None:
-                        return x._missing
         return None
 
     def _field_values(self) -> list[Any]:
-        return [getattr(self, f.name) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        """The values of the fields, with tuples (phases, milestones) spread out."""
+        out: list[Any] = []
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            out.extend(v) if isinstance(v, tuple) else out.append(v)
+        return out
 
     # -- length and ends -------------------------------------------------------------------------------------
     @property
@@ -175,7 +172,7 @@ class Schedule:
     @property
     def _open(self) -> bool:
         """True when the duration is left open, to be the rest of training."""
-        return "duration" in {f.name for f in dataclasses.fields(self)} and getattr(self, "duration") is None  # type: ignore[arg-type]
+        return getattr(self, "duration", 0) is None
 
     # -- budget ----------------------------------------------------------------------------------------------
     def resolve(self, budget: Budget | None = None, **fields: Any) -> Schedule:
@@ -194,7 +191,7 @@ class Schedule:
             linear_warmup(500) >> cosine_decay(9500, to=0.1)
         """
         if budget is None:
-            budget = Budget(**fields)
+            budget = make_budget("resolve", fields)
         elif fields:
             raise RampupError("resolve: pass a Budget or budget fields, not both")
         from ._compose import fill_rest

@@ -26,7 +26,7 @@ from typing import Any
 
 from ._errors import BudgetError, RampupError, SpecError
 from ._schedule import FACTORIES, Schedule
-from ._units import DURATION_RE, Budget, Duration, from_parts
+from ._units import DURATION_RE, Budget, Duration, from_parts, make_budget
 
 __all__ = ["as_schedule", "from_dict", "parse"]
 
@@ -394,8 +394,6 @@ def _from_value(v: Any, path: str) -> Any:
     return v
 
 
-_BUDGET_FIELDS = tuple(f for f in Budget.__dataclass_fields__)
-
 
 def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampup", where: str = "schedule",
                 **budget_fields: Any) -> Schedule:
@@ -417,9 +415,11 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
         ...
         rampup.BudgetError: MyTrainer: schedule: linear_warmup(5%) >> cosine_decay(): the duration 5% needs the budget field total_steps: pass total_steps=... to parse() or .resolve()
     """
-    unknown = sorted(set(budget_fields) - set(_BUDGET_FIELDS))
-    if unknown:
-        raise RampupError(f"{owner}: unknown budget field {unknown[0]!r}; the fields are {', '.join(_BUDGET_FIELDS)}")
+    given = {k: v for k, v in budget_fields.items() if v is not None}
+    if budget is None and given:
+        budget = make_budget(owner, given)
+    elif given:
+        raise RampupError(f"{owner}: pass a Budget or budget fields, not both")
     if isinstance(value, str):
         s = parse(value)
     elif isinstance(value, dict):
@@ -429,8 +429,8 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
     else:
         raise RampupError(f"{owner}: {where} must be a rampup schedule, a spec string or a schedule dict, got "
                           f"{value!r}")
-    if budget is not None or any(v is not None for v in budget_fields.values()):
-        s = s.resolve(budget, **{k: v for k, v in budget_fields.items() if v is not None})
+    if budget is not None:
+        s = s.resolve(budget)
     if s._missing is not None:
         raise BudgetError(f"{owner}: {where}: {s.spec()}: {s._missing}")
     return s

@@ -16,7 +16,7 @@ from typing import Union
 
 from ._errors import BudgetError, RampupError
 
-__all__ = ["Budget", "Duration", "DurationLike"]
+__all__ = ["Budget", "Duration", "DurationLike", "make_budget"]
 
 _MULT = {"": 1, "k": 1_000, "M": 1_000_000, "B": 1_000_000_000, "G": 1_000_000_000}
 _UNITS = {
@@ -245,3 +245,12 @@ class Budget:
     def steps(self, duration: int | Duration) -> int:
         """Updates that ``duration`` lasts: an int is already steps."""
         return duration if isinstance(duration, int) else duration.to_steps(self)
+
+
+def make_budget(owner: str, fields: dict[str, object]) -> Budget:
+    """A :class:`Budget` from keyword fields; an unknown field is a RampupError that lists the known ones."""
+    known = tuple(Budget.__dataclass_fields__)
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise RampupError(f"{owner}: unknown budget field {unknown[0]!r}; the fields are {', '.join(known)}")
+    return Budget(**fields)  # type: ignore[arg-type]
