@@ -19,7 +19,8 @@ def test_parse_durations(text, expected):
     assert Duration.parse(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-5", "1.5", "5%%", "2 ep ep", "150%", "1.0", "nan", "inf"])
+@pytest.mark.parametrize("text", ["", "abc", "-5", "1.5", "5%%", "2 ep ep", "150%", "1.0", "nan", "inf", "1e4005%",
+                                  "1e999 tok"])
 def test_bad_durations_name_the_text(text):
     with pytest.raises(RampupError) as e:
         Duration.parse(text)

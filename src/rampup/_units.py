@@ -105,7 +105,10 @@ class Duration:
                 f"cannot read duration {text!r}: expected steps (500, 10k), epochs (2ep), a fraction of "
                 "training (5% or 0.05), tokens (1M tok) or samples (50k samples)"
             )
-        return from_parts(m.group("num"), m.group("mult") or "", m.group("unit") or "")
+        try:
+            return from_parts(m.group("num"), m.group("mult") or "", m.group("unit") or "")
+        except RampupError as e:
+            raise RampupError(f"cannot read duration {text!r}: {e}") from None
 
     def to_steps(self, budget: Budget) -> int:
         """Optimizer updates this duration lasts under ``budget``, rounded up to a whole update."""
@@ -135,6 +138,8 @@ DurationLike = Union[int, float, str, Duration]
 
 def from_parts(num: str, mult: str, unit: str) -> int | Duration:
     """Build a duration from the pieces of :data:`DURATION_RE` (shared with the spec parser)."""
+    if not math.isfinite(float(num)):
+        raise RampupError(f"a duration must be a finite number, got {num}{mult}{unit}")
     value = _exact(float(num)) if ("." in num or "e" in num.lower()) else Fraction(int(num))
     value *= _MULT[mult]
     kind = _UNITS[unit]
