@@ -102,8 +102,9 @@ def assert_same(a, b):
     assert a["py_rng"] == b["py_rng"]
 
 
+@pytest.mark.parametrize("steps", [1, 4])
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
-def test_batchnorm_dropout_model_is_left_bit_identical(optimizer):
+def test_batchnorm_dropout_model_is_left_bit_identical(optimizer, steps):
     torch.manual_seed(0)
     model = net()
     opt = (torch.optim.AdamW(model.parameters(), lr=3e-3) if optimizer == "adamw"
@@ -127,13 +128,17 @@ def test_batchnorm_dropout_model_is_left_bit_identical(optimizer):
     random.seed(5)
     before = snapshot(model, opt)
     step_before, lr_before = sched.last_epoch, sched.get_last_lr()
-    r = probe(model, opt, loss_fn, data, n_batches=3)
+    r = probe(model, opt, loss_fn, data, n_batches=3, steps=steps)
     assert_same(before, snapshot(model, opt))
     assert sched.last_epoch == step_before and sched.get_last_lr() == lr_before  # no optimizer hook fired
-    assert r.backward_passes == 3 and r.forward_passes > 3 * 3
+    if steps == 1:
+        assert r.backward_passes == 3 and r.forward_passes > 3 * 3
+    else:  # per rung: `steps` forward+backward and 3 measuring forwards; 1 + 3 forwards before; >= 2 rungs
+        rungs = len(r.trials)
+        assert rungs >= 2 and r.backward_passes == steps * rungs and r.forward_passes == 4 + rungs * (steps + 3)
     assert r.critical_scale > 0 and math.isfinite(r.critical_scale) and 0 < r.start <= 1
     # the probe itself is deterministic: the same dropout masks from its seed, the same answer
-    assert probe(model, opt, loss_fn, data, n_batches=3) == r
+    assert probe(model, opt, loss_fn, data, n_batches=3, steps=steps) == r
     # and training goes on as if nothing happened
     opt.zero_grad()
     loss_fn(model, data[2]).backward()
@@ -153,7 +158,74 @@ def test_what_the_test_above_would_catch():
     assert not torch.equal(mean, model[1].running_mean) and not torch.equal(rng, torch.get_rng_state())
 
 
+@pytest.mark.parametrize("peak, start, rungs", [
+    (3.0, 0.25, 3),   # factor per update 1 - 3 = -2: the loss grows; 0.75 -> 0.25; 0.1875 -> 0.8125: start 1/4
+    (1.5, 1.0, 2),    # -0.5 at the peak beats 0.625 at 0.375: no warmup
+    (1.9, 0.25, 3),   # -0.9 converges, but slower than 0.525 at 0.475: past the range test's edge, start 1/4
+    (0.01, 1.0, 2),   # 0.99 vs 0.9975: a fall of 1 - 0.99^(2 * 6) = 11% > margin: no warmup
+])
+def test_multi_step_ladder_on_a_quadratic(peak, start, rungs):
+    # 0.5 w^2 (h = 1), k SGD updates at eta: w_k = (1 - eta)^k w_0, loss (1 - eta)^(2k) L_0 (closed form)
+    k = 6
+    m = Quadratic(1.0)
+    r = probe(m, torch.optim.SGD(m.parameters(), lr=peak), lambda model, b: 0.5 * (model.w ** 2).sum(), [None],
+              n_batches=1, steps=k)
+    assert r.start == start and len(r.trials) == rungs and r.start_loss == 0.5
+    for c, loss in r.trials:
+        assert loss == pytest.approx(0.5 * (1 - c * peak) ** (2 * k), rel=1e-9)
+    assert r.warmup == (rampup.linear_warmup(0) if start == 1 else
+                        rampup.geometric_warmup(k * round(math.log(1 / start, 4)), start=start))
+    assert r.bounded == (start == 1) and r.explanation.rule == "probe-ladder"
+    assert r.backward_passes == k * rungs and r.forward_passes == 2 + rungs * (k + 1)
+    assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))
+
+
+def test_multi_step_no_healthy_rung_starts_at_the_lowest():
+    m = Quadratic(1.0)  # a loss the gradient only raises: no rung lowers it
+    r = probe(m, torch.optim.SGD(m.parameters(), lr=1.0, maximize=True), lambda model, b: (model.w ** 2).sum(),
+              [None], n_batches=1, steps=3, min_scale=1 / 16)
+    assert [c for c, _ in r.trials] == [1.0, 0.25, 0.0625] and r.start == 0.0625
+    assert r.warmup == rampup.geometric_warmup(6, start=0.0625) and "the lowest one" in r.explanation.sentence
+
+
+class Mlp(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(10, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
+                                       torch.nn.ReLU(), torch.nn.Linear(64, 4))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_multi_step_asks_for_a_warmup_only_where_the_peak_stalls():
+    # a real MLP on a real classification problem (labels from a fixed random linear map); Adam at 1e-2 trains
+    # well, Adam at 1 kills the ReLUs within a few updates and sits at or above chance (ln 4)
+    gen = torch.Generator().manual_seed(0)
+    proj = torch.randn(10, 4, generator=gen)
+    data = []
+    for _ in range(20):
+        x = torch.randn(64, 10, generator=gen)
+        data.append((x, (x @ proj).argmax(1)))
+
+    def loss_fn(model, batch):
+        return torch.nn.functional.cross_entropy(model(batch[0]), batch[1])
+
+    def run(lr):
+        torch.manual_seed(0)
+        model = Mlp()
+        return probe(model, torch.optim.Adam(model.parameters(), lr=lr), loss_fn, data, n_batches=3, steps=20)
+
+    low, high = run(1e-2), run(1.0)
+    assert low.start == 1.0 and low.warmup(0) == 1.0 and low.trials[0][1] < 0.99 * low.start_loss
+    assert high.start < 1 and high.warmup.length > 0 and high.warmup(0) == pytest.approx(high.start)
+    assert high.trials[0][1] > min(loss for _, loss in high.trials)  # the peak ends worse than a lower rung
+
+
 @pytest.mark.parametrize("kwargs, match", [
+    (dict(steps=0), "steps must be a whole number >= 1"),
+    (dict(steps=3, ladder=1.0), "ladder must be"),
+    (dict(steps=3, margin=1.0), "margin must be"),
     (dict(n_batches=0), "n_batches must be a whole number >= 1"),
     (dict(safety=0.0), "safety must be"),
     (dict(doubling=float("nan")), "doubling must be"),

@@ -18,6 +18,7 @@ from ._rules import Explanation
 __all__ = ["ProbeResult", "probe"]
 
 _KALRA = "Kalra et al., critical learning rate along the update direction, arXiv 2601.16979"
+_SMITH = "Smith, LR range test (short runs at increasing LRs), arXiv 1506.01186"
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class ProbeResult:
         warmup: ``geometric_warmup(W, start=start)`` (or ``linear_warmup(0)``: no warmup needed).
         forward_passes, backward_passes: what the probe cost.
         explanation: the rule, its inputs and a sentence.
+        steps: updates per trial (1: the one-step line search; more: the multi-step ladder, see :func:`probe`).
+        trials: with ``steps > 1``, ``(scale, loss)`` for each rung tried: the mean loss of the probe batches after
+            ``steps`` updates at ``scale`` times the peak (``inf`` when a loss was not finite).
+        start_loss: with ``steps > 1``, the mean loss of the probe batches before any update.
     """
 
     critical_scale: float
@@ -45,11 +50,15 @@ class ProbeResult:
     forward_passes: int
     backward_passes: int
     explanation: Explanation = field(repr=False)
+    steps: int = 1
+    trials: tuple[tuple[float, float], ...] = ()
+    start_loss: float | None = None
 
 
 def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,
           n_batches: int = 3, safety: float = 0.5, doubling: float = 16.0, max_scale: float = 64.0,
-          min_scale: float = 1.0 / 1024, bisections: int = 4, seed: int = 0) -> ProbeResult:
+          min_scale: float = 1.0 / 1024, bisections: int = 4, seed: int = 0, steps: int = 1,
+          ladder: float = 4.0, margin: float = 0.01) -> ProbeResult:
     r"""Measure the critical LR along the optimizer's real update direction and turn it into a warmup.
 
     For each of ``n_batches`` batches ``b``: one forward and backward pass at the current parameters
@@ -75,6 +84,25 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
     and the warmup is ``geometric_warmup(W, start=s)``: from ``s`` times the peak, doubling every ``doubling``
     updates. When :math:`s = 1` the peak is safe now: ``linear_warmup(0)``.
 
+    **Several updates per trial** (``steps = k > 1``, after the LR range test of Smith, arXiv 1506.01186): an
+    instability that builds up over tens of updates (a Post-LN transformer falling back to its plateau, SGD's
+    momentum growing the step) is invisible to one step at initialisation, so each trial trains. The rungs are
+    :math:`c_i = \mathrm{ladder}^{-i}` (``1, 1/4, 1/16, ...`` down to ``min_scale``); trial ``i`` trains a copy of
+    the optimizer (same state) from the current parameters for ``k`` updates at ``c_i`` times the peak LRs, on the
+    first ``k`` batches (cycled if fewer), and measures :math:`L(c_i)`, the mean loss of the first ``n_batches``
+    batches afterwards (:math:`L_0` before). Going down from the peak, the first rung with
+
+    .. math:: L(c_i) \text{ finite}, \quad L(c_i) \le (1 - \mathrm{margin})\,L_0, \quad
+              L(c_i) \le L(c_{i+1})
+
+    is the start ``s = c_i``: ``k`` updates there lower the loss, and no less than at the next rung down (a
+    higher LR that ends higher is past the edge, as in the range test). The warmup then climbs one rung per ``k``
+    updates, the horizon over which the probe saw each rung below it train well: ``geometric_warmup(k * i,
+    start=s)``; ``s = 1`` means no warmup. If no rung qualifies, ``s`` is the lowest rung. Cost: per rung tried,
+    ``k`` forward and backward passes and ``n_batches`` forward passes, plus ``n_batches`` forward passes for
+    :math:`L_0`; at least two rungs (the peak is judged against the rung below), so at least ``2k`` backward
+    passes. ``safety``, ``doubling``, ``max_scale`` and ``bisections`` are the one-step rule's and are not used.
+
     Nothing is left changed: parameters, buffers (BatchNorm running statistics), gradients, the optimizer's state,
     every module's ``training`` flag and the torch, numpy and Python RNG states are restored bit for bit. Every
     pass runs in training mode with the dropout masks drawn from ``seed`` (the same masks at every trial, so
@@ -91,10 +119,13 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
         max_scale, min_scale: the range of ``c`` searched.
         bisections: bisection steps after bracketing.
         seed: the seed of the dropout masks used during the probe.
+        steps: updates per trial: 1 (default) for the one-step line search, ``k > 1`` for the multi-step ladder.
+        ladder: the ratio between rungs (multi-step).
+        margin: the relative fall of the loss a rung must reach in ``k`` updates (multi-step).
 
     Returns:
-        A :class:`ProbeResult`, with the forward and backward passes it cost: per batch 1 backward, and
-        1 + (bracketing trials) + ``bisections`` forward passes.
+        A :class:`ProbeResult`, with the forward and backward passes it cost: one-step, per batch 1 backward and
+        1 + (bracketing trials) + ``bisections`` forward passes; multi-step, as above.
 
     Example:
         >>> import torch
@@ -107,6 +138,13 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
         0.05
         >>> r.warmup, r.forward_passes, r.backward_passes
         (geometric_warmup(32, start=0.25), 11, 1)
+
+        Multi-step: 5 SGD updates on the same quadratic at 0.1 (the factor 1 - 0.1 * 40 = -3 per update: it
+        diverges), 0.025 (factor 0: the minimum) and 0.00625 (factor 0.75):
+
+        >>> r = probe(model, opt, lambda m, b: 0.5 * 40.0 * (m.w ** 2).sum(), [None], n_batches=1, steps=5)
+        >>> r.start, r.warmup, [round(c, 5) for c, loss in r.trials], r.backward_passes
+        (0.25, geometric_warmup(5, start=0.25), [1.0, 0.25, 0.0625], 15)
     """
     import torch
 
@@ -120,22 +158,32 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
     _check_int(owner, "n_batches", n_batches, 1)
     _check_int(owner, "bisections", bisections, 0)
     _check_int(owner, "seed", seed, 0)
+    _check_int(owner, "steps", steps, 1)
+    for name, value, lo, hi in (("ladder", ladder, 1.0, math.inf), ("margin", margin, 0.0, 1.0)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not (lo < value < hi if name == "ladder" else lo <= value < hi):
+            raise RampupError(f"{owner}: {name} must be a finite number in "
+                              f"{'(1, inf)' if name == 'ladder' else '[0, 1)'}, got {value!r}")
     for name, value, lo, hi in (("safety", safety, 0.0, 1.0), ("doubling", doubling, 0.0, math.inf),
                                 ("max_scale", max_scale, 1.0, math.inf), ("min_scale", min_scale, 0.0, 1.0)):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
         if not ok or not (lo < value <= hi if name != "max_scale" else lo <= value < hi):
             raise RampupError(f"{owner}: {name} must be a finite number in ({lo:g}, {hi:g}], got {value!r}")
 
+    want = max(n_batches, steps) if steps > 1 else n_batches
     taken = []
     for b in batches:
         taken.append(b)
-        if len(taken) == n_batches:
+        if len(taken) == want:
             break
     if not taken:
         raise RampupError(f"{owner}: batches gave no batch")
 
     peaks = [_peak(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    if steps > 1:
+        return _probe_steps(owner, model, optimizer, loss_fn, taken, peaks, params, n_batches=n_batches,
+                            seed=seed, steps=steps, ladder=ladder, margin=margin, min_scale=min_scale)
     saved = _Saved(model, params)
     counts = [0, 0]  # forward, backward
 
@@ -191,6 +239,95 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
     why = Explanation("probe-critical-lr", {"critical_scale": crit, "peak_lrs": peaks, "safety": safety,
                                             "doubling": doubling, "batches": len(per_batch)}, sentence, _KALRA)
     return ProbeResult(crit, lrs, tuple(per_batch), bounded, start, warm, counts[0], counts[1], why)
+
+
+def _probe_steps(owner: str, model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], taken: list[Any],
+                 peaks: list[float], params: list[Any], *, n_batches: int, seed: int, steps: int, ladder: float,
+                 margin: float, min_scale: float) -> ProbeResult:
+    """The multi-step ladder of :func:`probe` (``steps > 1``)."""
+    import torch
+
+    saved = _Saved(model, params)
+    counts = [0, 0]  # forward, backward
+    evals = taken[:n_batches]
+
+    def loss_at(batch: Any, i: int) -> Any:
+        with torch.random.fork_rng(devices=_devices(torch)):
+            torch.manual_seed(seed + i)  # masks: i < n_batches for the measure, n_batches + j for update j
+            counts[0] += 1
+            return loss_fn(model, batch)
+
+    def measure() -> float:
+        with torch.no_grad():
+            values = [float(loss_at(b, i)) for i, b in enumerate(evals)]
+        return math.fsum(values) / len(values) if all(math.isfinite(v) for v in values) else math.inf
+
+    def trial(c: float) -> float:
+        """The probe batches' mean loss after ``steps`` updates at ``c`` times the peak, from the real state."""
+        saved.restore()
+        model.train()
+        for p in params:
+            p.grad = None
+        clone = _clone(owner, optimizer, [c * p for p in peaks])
+        for j in range(steps):
+            for p in params:
+                p.grad = None
+            loss = loss_at(taken[j % len(taken)], n_batches + j)
+            if j == 0:
+                _value(owner, loss)
+            elif not math.isfinite(float(loss.detach())):
+                return math.inf
+            loss.backward()
+            counts[1] += 1
+            clone.step()
+        return measure()
+
+    rungs = [1.0]
+    while rungs[-1] / ladder >= min_scale:
+        rungs.append(rungs[-1] / ladder)
+    losses: dict[int, float] = {}
+    try:
+        model.train()
+        first = loss_at(evals[0], 0)
+        _value(owner, first)  # a scalar tensor with grad, finite now
+        l0 = measure()
+        if not math.isfinite(l0):
+            raise RampupError(f"{owner}: the mean loss of the probe batches at the current parameters is {l0!r}; "
+                              f"nothing to probe")
+        chosen = len(rungs) - 1
+        for i in range(len(rungs)):
+            if i not in losses:
+                losses[i] = trial(rungs[i])
+            if i + 1 < len(rungs) and i + 1 not in losses:
+                losses[i + 1] = trial(rungs[i + 1])
+            below = losses[i + 1] if i + 1 < len(rungs) else math.inf
+            if math.isfinite(losses[i]) and losses[i] <= (1 - margin) * l0 and losses[i] <= below:
+                chosen = i
+                break
+        healthy = math.isfinite(losses[chosen]) and losses[chosen] <= (1 - margin) * l0
+    finally:
+        saved.restore()
+
+    start = rungs[chosen]
+    trials = tuple((rungs[i], losses[i]) for i in sorted(losses))
+    if chosen == 0:
+        warm: Schedule = linear_warmup(0)
+        what = "the peak itself trains well: no warmup"
+    else:
+        warm = geometric_warmup(steps * chosen, start=start)
+        what = (f"start at {start:.3g} x peak and climb one rung (x{ladder:g}) per {steps} updates: "
+                f"{warm.length} updates")
+        if not healthy:
+            what += f" (no rung lowered the loss by {margin:.0%} in {steps} updates: the lowest one)"
+    lrs = tuple(start * p for p in peaks)
+    tried = ", ".join(f"{c:.3g}: {v:.4g}" for c, v in trials)
+    sentence = (f"{steps} updates from the current weights at each rung (scale of the peak: mean loss after; "
+                f"{tried}; before {l0:.4g}); the highest rung that lowers the loss by {margin:.0%} and not less "
+                f"than the rung below is {start:.3g} x the peak; {what}")
+    why = Explanation("probe-ladder", {"start_scale": start, "peak_lrs": peaks, "steps": steps, "ladder": ladder,
+                                       "margin": margin, "batches": len(evals)}, sentence, _SMITH)
+    return ProbeResult(start, lrs, (), chosen == 0, start, warm, counts[0], counts[1], why, steps=steps,
+                       trials=trials, start_loss=l0)
 
 
 def _line_search(rises: Callable[[float], bool], lo_cap: float, hi_cap: float, bisections: int) -> tuple[float, bool]:
