@@ -182,3 +182,34 @@ def test_bad_state_and_signal():
         sched.load_state_dict({"format": "rampup.torch.Scheduler/1"})
     with pytest.raises(rampup.RampupError, match="one-element tensor"):
         sched.observe("high")
+
+
+def test_nominal_ramp_takes_the_optimizer_rules_length():
+    # Adam beta2 0.98: Ma & Yarats' warmup reaches the peak at update 2/(1-0.98) - 1 = 99 (linear, offset 1);
+    # the controller's healthy ramp is geometric from 0.05 to 1 over those 99 updates: base * 0.05^(1 - t/99)
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = torch.optim.Adam([w], lr=BASE, betas=(0.9, 0.98))
+    sched = OnlineWarmup(opt, total_steps=1000)
+    assert sched.growth == pytest.approx(20 ** (1 / 99) - 1) and "99 updates" in sched.growth_rule
+    lrs = drive(w, opt, sched, healthy(110))
+    for t in (0, 1, 50, 98):
+        assert lrs[t] == pytest.approx(BASE * 0.05 ** (1 - t / 99), rel=1e-9)
+    assert lrs[100] == BASE and sched.handover in (99, 100)
+
+
+@pytest.mark.parametrize("make, kwargs, growth", [
+    # SGD, Goyal's 5 epochs: 5 x 4 = 20 updates from 0.05
+    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=4), 20 ** (1 / 20) - 1),
+    # SGD with only the run's length: 5/90 of 900 = 50 updates, from 0.2
+    (lambda p: torch.optim.SGD(p, lr=BASE), dict(total_steps=900, start=0.2), 5 ** (1 / 50) - 1),
+    (lambda p: torch.optim.SGD(p, lr=BASE), {}, 0.1),          # 5 epochs, but no budget: the fixed default
+    (lambda p: torch.optim.RMSprop(p, lr=BASE), {}, 0.1),      # no rule for RMSprop
+    (lambda p: torch.optim.RAdam(p, lr=BASE), {}, 0.1),        # RAdam: no warmup to take a length from
+    (lambda p: torch.optim.Adam(p, lr=BASE), dict(start=1.0), 0.1),  # nothing to ramp
+    (lambda p: torch.optim.Adam(p, lr=BASE), dict(growth=0.3), 0.3),  # given: kept
+])
+def test_growth_from_the_rule_or_the_fallback(make, kwargs, growth):
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+    sched = OnlineWarmup(make([w]), **kwargs)
+    assert sched.growth == pytest.approx(growth, rel=1e-12)
+    assert (sched.growth_rule == "given") == ("growth" in kwargs)

@@ -57,13 +57,24 @@ class OnlineWarmup(LRScheduler):
     clock), and ``state_dict()`` (plain types) holds the whole controller, the open window included, so a resumed
     run continues the same warmup.
 
+    **The nominal ramp from the optimizer.** When ``growth`` is not given, the ramp the controller follows when
+    nothing goes wrong takes the length ``W`` of the warmup :func:`rampup.auto.warmup_from_optimizer` chooses for
+    this optimizer and budget (the longest over the param groups: Adam family ``2/(1-beta2)`` updates, Ma &
+    Yarats; SGD 5 epochs with ``steps_per_epoch``, else 5/90 of ``total_steps``, Goyal et al.), geometric from
+    ``start``: :math:`r = \mathrm{start}^{-1/W} - 1`. The controller then only slows it (holds, back-offs, the
+    rate halved). Without a rule (another optimizer, RAdam's ``W = 0``, SGD without a budget) or with
+    ``start = 1``, ``r = 0.1`` (the peak from 0.05 in 32 updates). ``growth_rule`` says which. A nominal ramp of
+    fewer than ``min_history * every`` updates reaches the peak before the controller may back off: it is then
+    the rule's warmup, made geometric.
+
     Args:
         optimizer: the torch optimizer, built with the peak LR of each group.
         then: the schedule after the hand-over (a rampup schedule or spec string, e.g. ``"cosine(to=0.1)"``), with
             ``total_steps`` when its duration is open; default ``"constant()"`` (hold the peak).
         total_steps, steps_per_epoch, budget: the run's budget, for ``then`` and ``max_warmup``.
         start: the factor of the peak the first update gets, in ``(0, 1]`` (e.g. ``probe(...).start``).
-        growth: the growth rate ``r`` of ``f`` per healthy update (0.1: ten percent).
+        growth: the growth rate ``r`` of ``f`` per healthy update (0.1: ten percent). Default ``None``: from the
+            optimizer's own rule (see below).
         backoff: the factor ``f`` is multiplied by on a spike.
         every: updates per decision (and per all-reduce under ``torch.distributed``).
         spike_z, spike_margin, grad_spike: the spike thresholds above.
@@ -95,7 +106,7 @@ class OnlineWarmup(LRScheduler):
 
     def __init__(self, optimizer: torch.optim.Optimizer, then: Schedule | str | None = None, *,
                  total_steps: int | None = None, steps_per_epoch: int | None = None, budget: Budget | None = None,
-                 start: float = 0.05, growth: float = 0.1, backoff: float = 0.5, every: int = 1,
+                 start: float = 0.05, growth: float | None = None, backoff: float = 0.5, every: int = 1,
                  spike_z: float = 4.0, spike_margin: float = 0.05, grad_spike: float = 5.0, ema: float = 0.95,
                  fast_ema: float = 0.7, min_history: int = 5, max_warmup: int | str | None = None,
                  grad_norm: bool = True, grad_norm_every: int = 4, process_group: Any = None,
@@ -108,6 +119,10 @@ class OnlineWarmup(LRScheduler):
         # resolved once now, so that a missing budget field is an error here and not at the hand-over
         to_schedule(owner, "then", self._then_spec, self._budget)
         self.start = _number(owner, "start", start, 0.0, 1.0, lo_open=True)
+        if growth is None:
+            growth, self.growth_rule = _rule_growth(optimizer, self._budget, self.start)
+        else:
+            self.growth_rule = "given"
         self.growth = _number(owner, "growth", growth, 0.0, None, lo_open=True)
         self.backoff = _number(owner, "backoff", backoff, 0.0, 1.0, lo_open=True, hi_open=True)
         self.spike_z = _number(owner, "spike_z", spike_z, 0.0, None, lo_open=True)
@@ -358,6 +373,27 @@ class OnlineWarmup(LRScheduler):
         self.window_updates = int(state_dict["window_updates"])
         self.decisions = {k: int(v) for k, v in state_dict["decisions"].items()}
         self._apply()
+
+
+def _rule_growth(optimizer: Any, budget: Budget | None, start: float) -> tuple[float, str]:
+    """The growth rate whose geometric ramp from ``start`` reaches the peak in the optimizer rule's warmup length,
+    and a sentence saying where it came from; 0.1 when there is no such length."""
+    from ._rules import warmup_from_optimizer
+
+    fallback = 0.1
+    try:
+        choice = warmup_from_optimizer(optimizer, budget=budget)
+    except RampupError as e:
+        return fallback, f"no rule for this optimizer ({e}); growth 0.1"
+    lengths = [s.length for s in choice.schedules]
+    if any(n is None for n in lengths):
+        return fallback, "the rule's warmup length needs steps_per_epoch or total_steps; growth 0.1"
+    w = max(lengths)
+    if w < 1 or start >= 1.0:
+        return fallback, f"rule length {w} updates from start {start:g}: nothing to ramp; growth 0.1"
+    rate = start ** (-1.0 / w) - 1.0
+    return rate, (f"{choice.explanations[0].rule}: the rule's warmup is {w} updates; from start {start:g} the "
+                  f"peak in {w} healthy updates: growth {rate:.4g} per update")
 
 
 def _float(x: Any) -> float:
