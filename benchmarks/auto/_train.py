@@ -29,16 +29,23 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             info["why"] = choice.explain()
             sched: Any = rampup.torch.Scheduler(opt, choice.schedule)
         elif method.startswith("probe"):
+            # "probe": the one-step line search; "probe-20": the multi-step ladder (20 updates per rung);
+            # "probe-20+online": the online controller starting where the ladder says
+            steps = 20 if method.startswith("probe-20") else 1
             pgen = torch.Generator().manual_seed(10_000 + seed)
-            r = probe(model, opt, task.loss, task.batches(pgen), n_batches=3)
+            r = probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=steps)
             info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
-                        forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded)
-            if method == "probe":
+                        forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
+                        trials=[list(t) for t in r.trials])
+            if method.endswith("+online"):
+                sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, start=r.start,
+                                     **(online or {}))
+            else:
                 sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
-            else:  # probe+online: the online controller starting where the probe says
-                sched = OnlineWarmup(opt, total_steps=n, start=r.start, **(online or {}))
-        elif method == "online":
-            sched = OnlineWarmup(opt, total_steps=n, **(online or {}))
+        elif method == "online":  # the defaults: the nominal ramp takes the optimizer rule's length
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, **(online or {}))
+        elif method == "online(0.1)":  # the first defaults: +10% per healthy update (32 updates from 0.05)
+            sched = OnlineWarmup(opt, total_steps=n, growth=0.1, **(online or {}))
         else:
             sched = rampup.torch.Scheduler(opt, resolve_warmup(method, n))
         made.append(sched)
@@ -48,7 +55,8 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
     r = run_one(task_name, lr, method, seed, updates, task_options=options, eval_every=updates, scheduler=scheduler)
     sched = made[0]
     if isinstance(sched, OnlineWarmup):
-        info.update(handover=sched.handover, decisions=sched.decisions, final_factor=sched.factor)
+        info.update(handover=sched.handover, decisions=sched.decisions, final_factor=sched.factor,
+                    growth=sched.growth, growth_rule=sched.growth_rule)
     return dict(task=r.task, lr=lr, peak_lr=r.peak_lr, method=method, seed=seed, updates=updates,
                 final_train_loss=r.final_train_loss, final_val_loss=r.final_val_loss, final_metric=r.final_metric,
                 diverged=r.diverged, diverged_at=r.diverged_at, stalled=r.stalled,

@@ -88,10 +88,35 @@ def main():
                 r_t = (c["to_target"] / best[3]) if c["to_target"] and best[3] else math.nan
                 md.append(f"| {m} | {w / w_none if w_none else math.nan:.2f} | {r_val:.4f} | {r_t:.2f} |")
         md.append("")
+        md.append(costs(rows, task, t))
         plot(rows, task, methods, os.path.join(out, f"{task}.png"))
     text = "\n".join(md)
     open(os.path.join(out, "tables.md"), "w").write(text + "\n")
     print(text)
+
+
+def costs(rows, task, t):
+    """The probes' cost (forward/backward passes, against the run's own updates) and what the controllers did."""
+    lines = ["| method | lr | probe fwd / bwd (mean) | bwd / run's updates | start (mean) | hand-over at (mean, of runs "
+             "that reached the peak) | back-offs (mean) |", "|---|---|---|---|---|---|---|"]
+    for m in AUTO:
+        if m == "rule":
+            continue
+        for lr in t["lrs"]:
+            rs = [rows[k] for k in rows if k[:3] == (task, lr, m)]
+            if not rs:
+                continue
+            info = [r["info"] for r in rs]
+            fwd = [i["forward"] for i in info if "forward" in i]
+            bwd = [i["backward"] for i in info if "backward" in i]
+            start = [i["start"] for i in info if "start" in i]
+            hand = [i["handover"] for i in info if i.get("handover") is not None]
+            back = [i["decisions"]["backoff"] for i in info if "decisions" in i]
+            mean = lambda xs, f="{:.1f}": f.format(statistics.mean(xs)) if xs else "-"
+            lines.append(f"| {m} | {lr:g} | {mean(fwd, '{:.0f}')} / {mean(bwd, '{:.0f}')} | "
+                         f"{mean([b / t['updates'] for b in bwd], '{:.0%}')} | {mean(start, '{:.3g}')} | "
+                         f"{mean(hand)} ({len(hand)}/{len(rs)}) | {mean(back)} |")
+    return "\n".join(lines) + "\n"
 
 
 def plot(rows, task, methods, path):
