@@ -164,6 +164,7 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(start=0.0), "start must be a finite number in \\(0, 1\\]"),
     (dict(growth=float("nan")), "growth must be"),
+    (dict(growth="fast"), "growth must be"),
     (dict(backoff=1.0), "backoff must be"),
     (dict(every=0), "every must be a whole number >= 1"),
     (dict(then="cosine()"), "total_steps"),
@@ -189,7 +190,7 @@ def test_nominal_ramp_takes_the_optimizer_rules_length():
     # the controller's healthy ramp is geometric from 0.05 to 1 over those 99 updates: base * 0.05^(1 - t/99)
     w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
     opt = torch.optim.Adam([w], lr=BASE, betas=(0.9, 0.98))
-    sched = OnlineWarmup(opt, total_steps=1000)
+    sched = OnlineWarmup(opt, total_steps=1000, growth="rule")
     assert sched.growth == pytest.approx(20 ** (1 / 99) - 1) and "99 updates" in sched.growth_rule
     lrs = drive(w, opt, sched, healthy(110))
     for t in (0, 1, 50, 98):
@@ -206,10 +207,10 @@ def test_nominal_ramp_takes_the_optimizer_rules_length():
     (lambda p: torch.optim.RMSprop(p, lr=BASE), {}, 0.1),      # no rule for RMSprop
     (lambda p: torch.optim.RAdam(p, lr=BASE), {}, 0.1),        # RAdam: no warmup to take a length from
     (lambda p: torch.optim.Adam(p, lr=BASE), dict(start=1.0), 0.1),  # nothing to ramp
-    (lambda p: torch.optim.Adam(p, lr=BASE), dict(growth=0.3), 0.3),  # given: kept
 ])
 def test_growth_from_the_rule_or_the_fallback(make, kwargs, growth):
     w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
-    sched = OnlineWarmup(make([w]), **kwargs)
-    assert sched.growth == pytest.approx(growth, rel=1e-12)
-    assert (sched.growth_rule == "given") == ("growth" in kwargs)
+    sched = OnlineWarmup(make([w]), growth="rule", **kwargs)
+    assert sched.growth == pytest.approx(growth, rel=1e-12) and sched.growth_rule != "given"
+    assert OnlineWarmup(make([w]), **kwargs).growth == 0.1  # the default: a fixed rate
+    assert OnlineWarmup(make([w]), growth=0.3, **kwargs).growth_rule == "given"

@@ -57,15 +57,16 @@ class OnlineWarmup(LRScheduler):
     clock), and ``state_dict()`` (plain types) holds the whole controller, the open window included, so a resumed
     run continues the same warmup.
 
-    **The nominal ramp from the optimizer.** When ``growth`` is not given, the ramp the controller follows when
+    **The nominal ramp from the optimizer** (``growth="rule"``, opt-in): the ramp the controller follows when
     nothing goes wrong takes the length ``W`` of the warmup :func:`rampup.auto.warmup_from_optimizer` chooses for
     this optimizer and budget (the longest over the param groups: Adam family ``2/(1-beta2)`` updates, Ma &
     Yarats; SGD 5 epochs with ``steps_per_epoch``, else 5/90 of ``total_steps``, Goyal et al.), geometric from
-    ``start``: :math:`r = \mathrm{start}^{-1/W} - 1`. The controller then only slows it (holds, back-offs, the
-    rate halved). Without a rule (another optimizer, RAdam's ``W = 0``, SGD without a budget) or with
-    ``start = 1``, ``r = 0.1`` (the peak from 0.05 in 32 updates). ``growth_rule`` says which. A nominal ramp of
-    fewer than ``min_history * every`` updates reaches the peak before the controller may back off: it is then
-    the rule's warmup, made geometric.
+    ``start``: :math:`r = \mathrm{start}^{-1/W} - 1`. Without a rule (another optimizer, RAdam's ``W = 0``, SGD
+    without a budget) or with ``start = 1``, ``r = 0.1``; ``growth_rule`` says which. It is not the default: the
+    controller can only slow its nominal ramp, so a ramp as long as a rule's (itself a safe length) cannot be
+    shortened where the task allows, and a ramp shorter than ``min_history * every`` updates reaches the peak
+    before the controller may back off (it is then the rule's warmup, made geometric). On the evaluation tasks
+    (docs/auto.md) it did worse than ``0.1`` on both.
 
     Args:
         optimizer: the torch optimizer, built with the peak LR of each group.
@@ -73,7 +74,7 @@ class OnlineWarmup(LRScheduler):
             ``total_steps`` when its duration is open; default ``"constant()"`` (hold the peak).
         total_steps, steps_per_epoch, budget: the run's budget, for ``then`` and ``max_warmup``.
         start: the factor of the peak the first update gets, in ``(0, 1]`` (e.g. ``probe(...).start``).
-        growth: the growth rate ``r`` of ``f`` per healthy update (0.1: ten percent). Default ``None``: from the
+        growth: the growth rate ``r`` of ``f`` per healthy update (0.1: ten percent), or ``"rule"``: from the
             optimizer's own rule (see below).
         backoff: the factor ``f`` is multiplied by on a spike.
         every: updates per decision (and per all-reduce under ``torch.distributed``).
@@ -106,7 +107,7 @@ class OnlineWarmup(LRScheduler):
 
     def __init__(self, optimizer: torch.optim.Optimizer, then: Schedule | str | None = None, *,
                  total_steps: int | None = None, steps_per_epoch: int | None = None, budget: Budget | None = None,
-                 start: float = 0.05, growth: float | None = None, backoff: float = 0.5, every: int = 1,
+                 start: float = 0.05, growth: float | str = 0.1, backoff: float = 0.5, every: int = 1,
                  spike_z: float = 4.0, spike_margin: float = 0.05, grad_spike: float = 5.0, ema: float = 0.95,
                  fast_ema: float = 0.7, min_history: int = 5, max_warmup: int | str | None = None,
                  grad_norm: bool = True, grad_norm_every: int = 4, process_group: Any = None,
@@ -119,7 +120,7 @@ class OnlineWarmup(LRScheduler):
         # resolved once now, so that a missing budget field is an error here and not at the hand-over
         to_schedule(owner, "then", self._then_spec, self._budget)
         self.start = _number(owner, "start", start, 0.0, 1.0, lo_open=True)
-        if growth is None:
+        if growth == "rule":
             growth, self.growth_rule = _rule_growth(optimizer, self._budget, self.start)
         else:
             self.growth_rule = "given"
