@@ -3,7 +3,8 @@
 - :func:`warmup_from_optimizer`: a rule read from the optimizer itself (Adam's ``beta2``: Ma & Yarats' untuned
   warmup; SGD: Goyal et al.'s 5 epochs), with an :class:`Explanation` per param group.
 - :func:`probe`: before training, the critical LR along the optimizer's real first update, from a few forward
-  passes, turned into a start LR and a warmup length toward the peak.
+  passes, or (``steps=k``) the highest LR of a ladder at which ``k`` trial updates train well, turned into a start
+  LR and a warmup length toward the peak.
 - :class:`OnlineWarmup`: a torch LR scheduler that raises the LR while training is healthy, holds or backs off on
   loss spikes and gradient-norm outliers, and hands over to the decay at the peak.
 
