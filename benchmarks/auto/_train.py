@@ -30,22 +30,27 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             sched: Any = rampup.torch.Scheduler(opt, choice.schedule)
         elif method.startswith("probe"):
             # "probe": the one-step line search; "probe-20": the multi-step ladder (20 updates per rung);
-            # "probe-20+online": the online controller starting where the ladder says
+            # "probe-20+online": the online controller starting where the ladder says (growth 0.1, or "(rule)")
             steps = 20 if method.startswith("probe-20") else 1
             pgen = torch.Generator().manual_seed(10_000 + seed)
             r = probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=steps)
             info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
                         forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
                         trials=[list(t) for t in r.trials])
-            if method.endswith("+online"):
+            if "+online" in method:
+                growth: Any = "rule" if method.endswith("(rule)") else 0.1
                 sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, start=r.start,
-                                     **(online or {}))
+                                     growth=growth, **(online or {}))
             else:
                 sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
-        elif method == "online":  # the defaults: the nominal ramp takes the optimizer rule's length
+        elif method == "online":  # the defaults: +10% per healthy update (the peak from 0.05 in 32 updates)
             sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, **(online or {}))
-        elif method == "online(0.1)":  # the first defaults: +10% per healthy update (32 updates from 0.05)
-            sched = OnlineWarmup(opt, total_steps=n, growth=0.1, **(online or {}))
+        elif method == "online(gn1)":  # the defaults, with the gradient norm measured at every update
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, grad_norm_every=1,
+                                 **(online or {}))
+        elif method == "online(rule)":  # the nominal ramp takes the optimizer rule's warmup length
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, growth="rule",
+                                 **(online or {}))
         else:
             sched = rampup.torch.Scheduler(opt, resolve_warmup(method, n))
         made.append(sched)

@@ -1,6 +1,6 @@
 """Evaluate rampup.auto on the study tasks: no warmup, the fixed-warmup grid, the optimizer rule, the one-step
-probe, the multi-step probe (probe-20), the online controller (its defaults, and growth 0.1 as first shipped) and
-the online controller starting where the multi-step probe says, over peak LRs and seeds.
+probe, the multi-step probe (probe-20), the online controller (its defaults, and its ramp from the optimizer's rule,
+"(rule)", and with the gradient norm at every update, "(gn1)") and the online controller starting where the multi-step probe says, over peak LRs and seeds.
 
 Rows go to a JSON-lines file (resumable: a rerun skips the runs already there). No-warmup and fixed-warmup runs are
 taken from the study grids in docs/results/*.csv when the exact configuration is there (the loop in _train.py is the
@@ -29,7 +29,8 @@ TASKS = {
     "digits-largebatch": dict(options=DIGITS, updates=150, lrs=[0.0125, 0.025, 0.05, 0.1, 0.2, 0.4], spe=1,
                               grid=["none", "linear(10)", "linear(25)", "linear(50)"]),
 }
-AUTO = ["rule", "probe", "probe-20", "online", "online(0.1)", "probe-20+online"]
+AUTO = ["rule", "probe", "probe-20", "online", "online(gn1)", "online(rule)", "probe-20+online",
+        "probe-20+online(rule)"]
 SEEDS = [0, 1, 2]
 
 

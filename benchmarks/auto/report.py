@@ -35,9 +35,16 @@ def cell(rows, task, lr, method):
 
 
 def stable_width(rows, task, method):
-    """max/min LR of the LRs where every seed neither diverged nor stalled (1.0 for one LR, 0 for none)."""
-    lrs = [lr for lr in TASKS[task]["lrs"] if (c := cell(rows, task, lr, method))["n"] and c["ok"] == c["n"]]
-    return (max(lrs) / min(lrs) if lrs else 0.0), lrs
+    """max/min LR of the widest run of neighbouring grid LRs where every seed neither diverged nor stalled (1.0 for
+    one LR, 0 for none): a stable LR beyond an unstable one does not widen the range."""
+    best: list = []
+    run: list = []
+    for lr in TASKS[task]["lrs"]:
+        c = cell(rows, task, lr, method)
+        run = [*run, lr] if c["n"] and c["ok"] == c["n"] else []
+        if run and (not best or run[-1] / run[0] > best[-1] / best[0]):
+            best = run
+    return (best[-1] / best[0] if best else 0.0), best
 
 
 def main():
@@ -97,8 +104,8 @@ def main():
 
 def costs(rows, task, t):
     """The probes' cost (forward/backward passes, against the run's own updates) and what the controllers did."""
-    lines = ["| method | lr | probe fwd / bwd (mean) | bwd / run's updates | start (mean) | hand-over at (mean, of runs "
-             "that reached the peak) | back-offs (mean) |", "|---|---|---|---|---|---|---|"]
+    lines = [("| method | lr | probe fwd / bwd (mean) | bwd / run's updates | start (mean) | hand-over at (mean, of runs "
+              "that reached the peak) | back-offs (mean) |"), "|---|---|---|---|---|---|---|"]
     for m in AUTO:
         if m == "rule":
             continue
@@ -125,8 +132,9 @@ def plot(rows, task, methods, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for m in methods:
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colors = plt.get_cmap("tab20").colors
+    for i, m in enumerate(methods):
         xs, ys = [], []
         for lr in TASKS[task]["lrs"]:
             rs = [rows[k] for k in rows if k[:3] == (task, lr, m)]
@@ -135,10 +143,10 @@ def plot(rows, task, methods, path):
                 xs.append(lr)
                 ys.append(statistics.mean(vals))
         style = "-o" if m in AUTO else "--."
-        ax.plot(xs, ys, style, label=m, alpha=0.9)
+        ax.plot(xs, ys, style, label=m, alpha=0.9, color=colors[i % len(colors)])
     ax.set_xscale("log")
     ax.set_xlabel("peak LR (grid value)")
-    ax.set_ylabel("final validation loss (mean of seeds, diverged runs left out)")
+    ax.set_ylabel("final val loss (mean of seeds,\ndiverged runs left out)")
     ax.set_title(task)
     ax.legend(fontsize=7)
     fig.tight_layout()
