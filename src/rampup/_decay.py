@@ -45,6 +45,7 @@ class _Inherits(Schedule):
     """A phase whose ``start=None`` means "the value the previous phase reached" (1.0 when first)."""
 
     start: float | None
+    _START_FIELD = "start"  # the dataclass field that holds the start (Constant calls it ``value``)
 
     @cached_property
     def _a(self) -> float:
@@ -53,7 +54,7 @@ class _Inherits(Schedule):
     def _bind(self, prev: Schedule) -> Schedule:
         if self.start is not None or prev.end_value is None:
             return self
-        return dataclasses.replace(self, start=prev.end_value)  # type: ignore[type-var]
+        return dataclasses.replace(self, **{self._START_FIELD: prev.end_value})  # type: ignore[type-var]
 
 
 @dataclass(frozen=True, repr=False)
@@ -210,14 +211,11 @@ class Constant(_Inherits):
         object.__setattr__(self, "duration", coerce_duration("constant", "duration", self.duration, optional=True))
         object.__setattr__(self, "value", _start("constant", self.value))
 
+    _START_FIELD = "value"
+
     @property
     def start(self) -> float | None:  # type: ignore[override]
         return self.value
-
-    def _bind(self, prev: Schedule) -> Schedule:
-        if self.value is not None or prev.end_value is None:
-            return self
-        return dataclasses.replace(self, value=prev.end_value)
 
     def _call(self) -> tuple[str, dict[str, Any]]:
         return "constant", {"duration": self.duration, "value": self.value}
