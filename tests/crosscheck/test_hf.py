@@ -38,14 +38,9 @@ from ._util import PAST_END, assert_close, rampup_values, scheduler_lrs
 BASE = 0.1
 
 
-def hf_lrs(make, updates: int, base: float = BASE) -> np.ndarray:
-    """LRs of ``updates`` real SGD updates under the HF scheduler ``make(optimizer)``."""
-    return scheduler_lrs(make, updates, base)
-
-
 def check(make, schedule: rampup.Schedule, updates: int, what: str, base: float = BASE) -> None:
     steps = np.arange(updates)
-    assert_close(base * rampup_values(schedule, steps), hf_lrs(make, updates, base), what=what, steps=steps)
+    assert_close(base * rampup_values(schedule, steps), scheduler_lrs(make, updates, base), what=what, steps=steps)
 
 
 @pytest.mark.parametrize("W,T", [(4, 10), (0, 12), (100, 1000), (1, 2), (7, 7)])
@@ -65,7 +60,7 @@ def test_cosine(W, T):
 def test_cosine_past_the_end(W, T):
     """HF's cosine lambda keeps following the cosine after the run (0.5 (1 + cos(pi p)) with p > 1 rises);
     rampup holds the floor 0. Both are 0 at t = T."""
-    lrs = hf_lrs(lambda o: hf.get_cosine_schedule_with_warmup(o, W, T), T + PAST_END)
+    lrs = scheduler_lrs(lambda o: hf.get_cosine_schedule_with_warmup(o, W, T), T + PAST_END, BASE)
     ours = BASE * rampup_values(linear_warmup(W) >> cosine_decay(T - W), np.arange(T + PAST_END))
     assert lrs[T] == ours[T] == 0.0
     p = (np.arange(T + 1, T + PAST_END) - W) / (T - W)
@@ -144,6 +139,6 @@ def test_reference_values():
     cosine = [0, .25, .5, .75, 1, .933013, .75, .5, .25, .066987, 0]
     for make, s, ref in [(hf.get_linear_schedule_with_warmup, linear_warmup(4) >> linear_decay(6), linear),
                          (hf.get_cosine_schedule_with_warmup, linear_warmup(4) >> cosine_decay(6), cosine)]:
-        lrs = hf_lrs(lambda o: make(o, 4, 10), 11, base=1.0)
+        lrs = scheduler_lrs(lambda o: make(o, 4, 10), 11, base=1.0)
         assert all(math.isclose(a, b, abs_tol=5e-7) for a, b in zip(lrs, ref))
         assert all(math.isclose(a, b, abs_tol=5e-7) for a, b in zip(rampup_values(s, range(11)), ref))

@@ -38,14 +38,9 @@ from ._util import PAST_END, RTOL, assert_close, rampup_values, run_torch, sched
 BASE = 0.1
 
 
-def torch_lrs(make, updates: int, base: float = BASE) -> np.ndarray:
-    """LRs of ``updates`` real SGD updates with ``scheduler.step()`` after each, scheduler = ``make(optimizer)``."""
-    return scheduler_lrs(make, updates, base)
-
-
 def check(make, schedule, updates: int, what: str, base: float = BASE) -> np.ndarray:
     steps = np.arange(updates)
-    lrs = torch_lrs(make, updates, base)
+    lrs = scheduler_lrs(make, updates, base)
     assert_close(base * rampup_values(schedule, steps), lrs, what=what, steps=steps)
     return lrs
 
@@ -75,7 +70,7 @@ def test_cosine_annealing(T_max, eta_min):
 def test_cosine_annealing_past_the_end():
     """After T_max torch goes back up the cosine (period 2 T_max); rampup holds eta_min."""
     T_max, eta_min = 10, 0.01
-    lrs = torch_lrs(lambda o: ls.CosineAnnealingLR(o, T_max=T_max, eta_min=eta_min), T_max + PAST_END)
+    lrs = scheduler_lrs(lambda o: ls.CosineAnnealingLR(o, T_max=T_max, eta_min=eta_min), T_max + PAST_END, BASE)
     ours = BASE * rampup_values(cosine_decay(T_max, to=eta_min / BASE), np.arange(T_max + PAST_END))
     t = np.arange(T_max + 1, T_max + PAST_END)
     assert_close(lrs[T_max + 1:], eta_min + (BASE - eta_min) * (1 + np.cos(np.pi * t / T_max)) / 2,
@@ -188,7 +183,7 @@ def test_recursive_drift():
         BASE * 0.999**t,
     ]
     for (make, ours), exact in zip(cases, closed):
-        lrs = torch_lrs(make, n + 1)
+        lrs = scheduler_lrs(make, n + 1, BASE)
         assert_close(lrs, exact, what=f"{ours!r}: torch's recursion vs the closed form")
         assert_close(BASE * rampup_values(ours, np.arange(n + 1)), lrs, what=f"{ours!r} vs torch")
 
