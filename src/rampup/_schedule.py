@@ -215,16 +215,19 @@ class Schedule:
     # -- spec ------------------------------------------------------------------------------------------------
     def spec(self) -> str:
         """The spec string: ``parse(s.spec()) == s``."""
+        name, given = self._given()
+        parts = [format_value(value) if first else f"{key}={format_value(value)}" for first, key, value in given]
+        return f"{name}({', '.join(parts)})"
+
+    def _given(self) -> tuple[str, list[tuple[bool, str, Any]]]:
+        """(spec name, [(is the constructor's first parameter, name, value)]) for the parameters that differ from
+        the constructor's defaults: what a spec string and a dict write."""
         name, params = self._call()
         if name not in _DEFAULTS:
             _DEFAULTS[name] = _defaults(name)
         defaults = _DEFAULTS[name]
-        parts = []
-        for i, (key, value) in enumerate(params.items()):
-            if key in defaults and _same(value, defaults[key]):
-                continue
-            parts.append(format_value(value) if i == 0 else f"{key}={format_value(value)}")
-        return f"{name}({', '.join(parts)})"
+        return name, [(i == 0, key, value) for i, (key, value) in enumerate(params.items())
+                      if not (key in defaults and _same(value, defaults[key]))]
 
     def __repr__(self) -> str:
         return self.spec()
@@ -240,16 +243,8 @@ class Schedule:
             >>> rampup.linear_warmup("5%").to_dict()
             {'type': 'linear_warmup', 'duration': '5%'}
         """
-        name, params = self._call()
-        if name not in _DEFAULTS:
-            _DEFAULTS[name] = _defaults(name)
-        defaults = _DEFAULTS[name]
-        out: dict[str, Any] = {"type": name}
-        for key, value in params.items():
-            if key in defaults and _same(value, defaults[key]):
-                continue
-            out[key] = _jsonable(value)
-        return out
+        name, given = self._given()
+        return {"type": name, **{key: _jsonable(value) for _, key, value in given}}
 
     # -- operators -------------------------------------------------------------------------------------------
     def scale(self, peak: float) -> Schedule:
