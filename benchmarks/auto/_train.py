@@ -45,8 +45,9 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
                 sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
         elif method == "online":  # the defaults: +10% per healthy update (the peak from 0.05 in 32 updates)
             sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, **(online or {}))
-        elif method == "online(gn1)":  # the defaults, with the gradient norm measured at every update
-            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, grad_norm_every=1,
+        elif method.startswith("online(gn"):  # the defaults, with the gradient norm measured every k-th update
+            k = int(method[len("online(gn"):-1])
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, grad_norm_every=k,
                                  **(online or {}))
         elif method == "online(rule)":  # the nominal ramp takes the optimizer rule's warmup length
             sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, growth="rule",

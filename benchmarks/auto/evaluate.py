@@ -1,6 +1,7 @@
 """Evaluate rampup.auto on the study tasks: no warmup, the fixed-warmup grid, the optimizer rule, the one-step
-probe, the multi-step probe (probe-20), the online controller (its defaults, and its ramp from the optimizer's rule,
-"(rule)", and with the gradient norm at every update, "(gn1)") and the online controller starting where the multi-step probe says, over peak LRs and seeds.
+probe, the multi-step probe (probe-20), the online controller (its defaults; its ramp from the optimizer's rule,
+"(rule)"; the gradient norm every 4th update only, "(gn4)") and the online controller starting where the multi-step
+probe says, over peak LRs and seeds.
 
 Rows go to a JSON-lines file (resumable: a rerun skips the runs already there). No-warmup and fixed-warmup runs are
 taken from the study grids in docs/results/*.csv when the exact configuration is there (the loop in _train.py is the
@@ -24,14 +25,14 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LM = dict(layers=6, d_model=64, heads=4, seq=32, batch=16)
 DIGITS: dict = {}
 TASKS = {
-    "postln-lm": dict(options=LM, updates=200, lrs=[1e-3, 3e-3, 1e-2, 3e-2], spe=None,
+    "postln-lm": dict(options=LM, updates=200, lrs=[1e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2], spe=None, seeds=[0, 1, 2],
                       grid=["none", "linear(20)", "linear(50)", "linear(100)"]),
     "digits-largebatch": dict(options=DIGITS, updates=150, lrs=[0.0125, 0.025, 0.05, 0.1, 0.2, 0.4], spe=1,
+                              seeds=list(range(10)),
                               grid=["none", "linear(10)", "linear(25)", "linear(50)"]),
 }
-AUTO = ["rule", "probe", "probe-20", "online", "online(gn1)", "online(rule)", "probe-20+online",
+AUTO = ["rule", "probe", "probe-20", "online", "online(gn4)", "online(rule)", "probe-20+online",
         "probe-20+online(rule)"]
-SEEDS = [0, 1, 2]
 
 
 def study_rows(task: str) -> dict:
@@ -99,7 +100,7 @@ def main() -> None:
         t = TASKS[task]
         for method in AUTO + t["grid"]:  # the automatic methods first, the baselines (often in the study CSV) last
             for lr in t["lrs"]:
-                for seed in SEEDS:
+                for seed in t["seeds"]:
                     if (task, lr, method, seed) not in done:
                         todo.append((task, lr, method, seed))
     print(f"{len(todo)} runs to do", flush=True)

@@ -71,15 +71,15 @@ def test_gradient_norm_outlier_backs_off():
     grads = [None] * 20
     grads = [None] * 30
     grads[24] = 1e3  # every entry 1e3: the norm jumps far above 5x its EMA; measured every 4th update (0, 4, ...)
-    w, opt, sched = setup(start=0.02, growth=0.1)
+    w, opt, sched = setup(start=0.02, growth=0.1, grad_norm_every=4)
     lrs = drive(w, opt, sched, healthy(30), grads)
     assert lrs[25] == pytest.approx(lrs[24] * 0.5) and sched.decisions["backoff"] == 1
     grads = [None] * 20
-    grads[10] = 1e3  # between two measures: unseen by default, seen with grad_norm_every=1
-    w, opt, sched = setup(start=0.05, growth=0.1)
+    grads[10] = 1e3  # between two measures of every 4th: unseen; seen by the default, every update
+    w, opt, sched = setup(start=0.05, growth=0.1, grad_norm_every=4)
     drive(w, opt, sched, healthy(20), grads)
     assert sched.decisions["backoff"] == 0
-    w, opt, sched = setup(start=0.05, growth=0.1, grad_norm_every=1)
+    w, opt, sched = setup(start=0.05, growth=0.1)
     lrs = drive(w, opt, sched, healthy(20), grads)
     assert lrs[11] == pytest.approx(lrs[10] * 0.5) and sched.decisions["backoff"] == 1
 
@@ -214,3 +214,19 @@ def test_growth_from_the_rule_or_the_fallback(make, kwargs, growth):
     assert sched.growth == pytest.approx(growth, rel=1e-12) and sched.growth_rule != "given"
     assert OnlineWarmup(make([w]), **kwargs).growth == 0.1  # the default: a fixed rate
     assert OnlineWarmup(make([w]), growth=0.3, **kwargs).growth_rule == "given"
+
+
+@pytest.mark.parametrize("dtypes", [(torch.float32, torch.float32), (torch.float32, torch.float64)])
+def test_measured_grad_norm_is_the_norm_of_all_gradients(dtypes):
+    """One dtype takes the fused path, mixed dtypes torch's regrouping one; both give the norm of the concatenation."""
+    gen = torch.Generator().manual_seed(3)
+    a = torch.nn.Parameter(torch.randn(7, 5, generator=gen, dtype=dtypes[0]))
+    b = torch.nn.Parameter(torch.randn(11, generator=gen, dtype=dtypes[1]))
+    c = torch.nn.Parameter(torch.randn(3, dtype=dtypes[0]))  # no gradient: left out
+    opt = torch.optim.SGD([{"params": [a, c]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    sched = OnlineWarmup(opt, grad_norm_every=1)
+    (a.sin().sum() + (b ** 3).sum()).backward()
+    want = math.sqrt(sum(float((g.double() ** 2).sum()) for g in (a.grad, b.grad)))
+    assert sched._grad_norm() == pytest.approx(want, rel=1e-6)
+    sched.observe(2.0)  # observe records that norm in the open window (its sum and count)
+    assert sched.window[3:] == [pytest.approx(want, rel=1e-6), 1.0]

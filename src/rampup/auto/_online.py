@@ -33,8 +33,8 @@ class OnlineWarmup(LRScheduler):
 
     **Signals.** Feed the loss of each update with ``observe(loss)`` after ``loss.backward()`` and before
     ``optimizer.step()`` (or ``step(loss)`` after it): ``observe`` also measures the gradient norm (one fused norm
-    over the gradients, ``torch.nn.utils.get_total_norm``, at every ``grad_norm_every``-th update) unless you pass
-    ``grad_norm=`` or set ``grad_norm=False`` at construction. Every ``every`` updates the window's signals are summed (and, under
+    over the gradients, at every update, or every ``grad_norm_every``-th) unless you pass ``grad_norm=`` (the norm
+    ``clip_grad_norm_`` returns costs nothing more) or set ``grad_norm=False`` at construction. Every ``every`` updates the window's signals are summed (and, under
     ``torch.distributed``, gathered from every rank and summed in rank order, so every rank makes the same
     decision from the same numbers) and one decision is made from the window's mean loss ``x`` and mean grad norm
     ``g``, against the controller's own history: the loss level ``m`` (an EMA with decay ``fast_ema``, which follows
@@ -83,8 +83,9 @@ class OnlineWarmup(LRScheduler):
         min_history: decisions that only grow and build the history before spikes are looked for.
         max_warmup: hand over after this many updates even below the peak (updates or ``"25%"``); default none.
         grad_norm: measure the gradient norm in ``observe`` when none is passed (default True).
-        grad_norm_every: measure it at every n-th update only (default 4: the norm is the controller's main cost,
-            about one pass over the gradients; the loss is read at every update).
+        grad_norm_every: measure it at every n-th update only (default 1: every update; the norm is the
+            controller's main cost, one pass over the gradients, 1.8% of an update of a 6-layer d-64 transformer on
+            one CPU thread; an outlier between two measures goes unseen).
         process_group: the ``torch.distributed`` group to agree over (default: the world, when initialised).
         count: ``"updates"`` (default) or ``"calls"``, as in :class:`rampup.torch.Scheduler`.
 
@@ -110,7 +111,7 @@ class OnlineWarmup(LRScheduler):
                  start: float = 0.05, growth: float | str = 0.1, backoff: float = 0.5, every: int = 1,
                  spike_z: float = 4.0, spike_margin: float = 0.05, grad_spike: float = 5.0, ema: float = 0.95,
                  fast_ema: float = 0.7, min_history: int = 5, max_warmup: int | str | None = None,
-                 grad_norm: bool = True, grad_norm_every: int = 4, process_group: Any = None,
+                 grad_norm: bool = True, grad_norm_every: int = 1, process_group: Any = None,
                  count: str = "updates") -> None:
         owner = "OnlineWarmup"
         self.optimizer = check_optimizer(owner, optimizer)
@@ -192,6 +193,12 @@ class OnlineWarmup(LRScheduler):
         grads = [p.grad for p in self._params if p.grad is not None]
         if not grads:
             return None
+        first = grads[0]
+        device, dtype = first.device, first.dtype
+        if all(g.device == device and g.dtype == dtype and g.layout is torch.strided for g in grads):
+            # one dense device and dtype (the usual case): the fused per-tensor norms, then the norm of those,
+            # without get_total_norm's regrouping (a quarter of its time on a 76-tensor model)
+            return float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))))
         return float(torch.nn.utils.get_total_norm(grads))
 
     # -- the clock ---------------------------------------------------------------------------------------------
