@@ -199,8 +199,10 @@ def test_nominal_ramp_takes_the_optimizer_rules_length():
 
 
 @pytest.mark.parametrize("make, kwargs, growth", [
-    # SGD, Goyal's 5 epochs: 5 x 4 = 20 updates from 0.05
-    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=4), 20 ** (1 / 20) - 1),
+    # SGD, Goyal's 5 epochs: 5 x 40 = 200 updates from 0.05
+    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=40), 20 ** (1 / 200) - 1),
+    # 5 x 4 = 20 updates from 0.05 would be 16% per update: never faster than the default 0.1
+    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=4), 0.1),
     # SGD with only the run's length: 5/90 of 900 = 50 updates, from 0.2
     (lambda p: torch.optim.SGD(p, lr=BASE), dict(total_steps=900, start=0.2), 5 ** (1 / 50) - 1),
     (lambda p: torch.optim.SGD(p, lr=BASE), {}, 0.1),          # 5 epochs, but no budget: the fixed default

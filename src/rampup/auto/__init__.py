@@ -7,8 +7,9 @@
   LR and a warmup length toward the peak.
 - :class:`OnlineWarmup`: a torch LR scheduler that raises the LR while training is healthy, holds or backs off on
   loss spikes and gradient-norm outliers, and hands over to the decay at the peak.
+- :func:`auto_warmup`: the two together, the probe's start and the controller's ramp at the optimizer rule's pace.
 
-torch is imported when :func:`probe` or :class:`OnlineWarmup` is first used, not by ``import rampup.auto``.
+torch is imported when :func:`probe`, :class:`OnlineWarmup` or :func:`auto_warmup` is first used, not by ``import rampup.auto``.
 
 Example:
     >>> import torch, rampup.auto
@@ -21,9 +22,10 @@ from typing import Any
 
 from ._rules import Explanation, WarmupChoice, warmup_from_optimizer
 
-__all__ = ["Explanation", "OnlineWarmup", "ProbeResult", "WarmupChoice", "probe", "warmup_from_optimizer"]
+__all__ = ["Explanation", "OnlineWarmup", "ProbeResult", "WarmupChoice", "auto_warmup", "probe",
+           "warmup_from_optimizer"]
 
-_LAZY = {"OnlineWarmup": "._online", "ProbeResult": "._probe", "probe": "._probe"}
+_LAZY = {"OnlineWarmup": "._online", "ProbeResult": "._probe", "probe": "._probe", "auto_warmup": "._recipe"}
 
 
 def __getattr__(name: str) -> Any:

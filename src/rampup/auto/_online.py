@@ -61,12 +61,13 @@ class OnlineWarmup(LRScheduler):
     nothing goes wrong takes the length ``W`` of the warmup :func:`rampup.auto.warmup_from_optimizer` chooses for
     this optimizer and budget (the longest over the param groups: Adam family ``2/(1-beta2)`` updates, Ma &
     Yarats; SGD 5 epochs with ``steps_per_epoch``, else 5/90 of ``total_steps``, Goyal et al.), geometric from
-    ``start``: :math:`r = \mathrm{start}^{-1/W} - 1`. Without a rule (another optimizer, RAdam's ``W = 0``, SGD
+    ``start``: :math:`r = \min(0.1, \mathrm{start}^{-1/W} - 1)`: never faster than the default, since a ramp
+    much shorter than the default's reaches the peak before the controller has the history to back off (Goyal's 5
+    epochs at one update per epoch would be 5 updates). Without a rule (another optimizer, RAdam's ``W = 0``, SGD
     without a budget) or with ``start = 1``, ``r = 0.1``; ``growth_rule`` says which. It is not the default: the
     controller can only slow its nominal ramp, so a ramp as long as a rule's (itself a safe length) cannot be
-    shortened where the task allows, and a ramp shorter than ``min_history * every`` updates reaches the peak
-    before the controller may back off (it is then the rule's warmup, made geometric). On the evaluation tasks
-    (docs/auto.md) it did worse than ``0.1`` on both.
+    shortened where the task allows; started where :func:`rampup.auto.probe` says (``start=probe(...).start``) it
+    is the most stable of the automatic methods in docs/auto.md.
 
     Args:
         optimizer: the torch optimizer, built with the peak LR of each group.
@@ -105,6 +106,8 @@ class OnlineWarmup(LRScheduler):
         >>> lrs, sched.phase
         ([0.01, 0.015, 0.0225, 0.0338, 0.0506, 0.0759, 0.1, 0.1], 'decay')
     """
+
+    probe_result: Any = None  # the ProbeResult when made by rampup.auto.auto_warmup
 
     def __init__(self, optimizer: torch.optim.Optimizer, then: Schedule | str | None = None, *,
                  total_steps: int | None = None, steps_per_epoch: int | None = None, budget: Budget | None = None,
@@ -341,12 +344,15 @@ class OnlineWarmup(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """The whole controller in plain types (``torch.load(..., weights_only=True)`` reads it): step, phase,
-        factor, growth rate, hand-over, the loss and grad-norm history, the open window and the decision counts."""
+        start and growth (the back-off floors), factor, growth rate, hand-over, the loss and grad-norm history, the
+        open window and the decision counts."""
         return {
             "format": _FORMAT,
             "step": self.last_epoch,
             "count": "updates" if self._count_updates else "calls",
             "phase": self.phase,
+            "start": self.start,
+            "growth": self.growth,
             "factor": self.factor,
             "rate": self.rate,
             "handover": self.handover,
@@ -370,6 +376,13 @@ class OnlineWarmup(LRScheduler):
         self.last_epoch = check_step(owner, state_dict["step"])
         self._seen = self._counter[0]
         self.phase = phase
+        # start and growth set the back-off floors: a state carries them, so a controller built with other values
+        # (or without the probe that chose them) resumes the same warmup
+        if "start" in state_dict:
+            self.start = _number(owner, "start", state_dict["start"], 0.0, 1.0, lo_open=True)
+            self._floor = self.start / 10
+        if "growth" in state_dict:
+            self.growth = _number(owner, "growth", state_dict["growth"], 0.0, None, lo_open=True)
         self.factor = _number(owner, "factor", state_dict["factor"], 0.0, 1.0, lo_open=True)
         self.rate = _number(owner, "rate", state_dict["rate"], 0.0, None, lo_open=True)
         h = state_dict["handover"]
@@ -400,8 +413,12 @@ def _rule_growth(optimizer: Any, budget: Budget | None, start: float) -> tuple[f
     if w < 1 or start >= 1.0:
         return fallback, f"rule length {w} updates from start {start:g}: nothing to ramp; growth 0.1"
     rate = start ** (-1.0 / w) - 1.0
-    return rate, (f"{choice.explanations[0].rule}: the rule's warmup is {w} updates; from start {start:g} the "
-                  f"peak in {w} healthy updates: growth {rate:.4g} per update")
+    why = (f"{choice.explanations[0].rule}: the rule's warmup is {w} updates; from start {start:g} the peak in {w} "
+           f"healthy updates: growth {rate:.4g} per update")
+    if rate > fallback:
+        # a ramp faster than the default reaches the peak before the controller has the history to back off
+        return fallback, why + f", faster than the default {fallback:g}: growth {fallback:g}"
+    return rate, why
 
 
 def _float(x: Any) -> float:

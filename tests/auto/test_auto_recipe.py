@@ -1,0 +1,103 @@
+"""rampup.auto.auto_warmup: the multi-step probe's start, the controller's ramp at the optimizer rule's pace, the
+model left as it was, and a resume that needs no second probe."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import rampup.auto
+from rampup import RampupError
+from rampup.auto import OnlineWarmup, auto_warmup, probe
+
+
+class Quadratic(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+
+
+def loss_fn(model, batch):
+    return 0.5 * (model.w ** 2).sum()
+
+
+@pytest.mark.parametrize("peak, start", [(3.0, 0.25), (1.5, 1.0)])
+def test_start_from_the_probe_and_ramp_from_the_rule(peak, start):
+    # 0.5 w^2 with SGD: k updates at eta give (1 - eta)^(2k) L0, so the ladder's start is known in closed form
+    # (tests/auto/test_auto_probe.py); the SGD rule with total_steps 900 is 5/90 of it: W = 50 updates
+    m = Quadratic()
+    opt = torch.optim.SGD(m.parameters(), lr=peak)
+    sched = auto_warmup(m, opt, loss_fn, [None], n_batches=1, steps=6, total_steps=900)
+    assert isinstance(sched, OnlineWarmup) and sched.start == start
+    assert sched.probe_result == probe(m, torch.optim.SGD(m.parameters(), lr=peak), loss_fn, [None], n_batches=1,
+                                       steps=6)
+    assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))  # the probe left the model as it was
+    assert opt.param_groups[0]["lr"] == pytest.approx(peak * start, rel=1e-12)
+    if start < 1:
+        assert sched.growth == pytest.approx(start ** (-1 / 50) - 1, rel=1e-12) and sched.phase == "warmup"
+    else:
+        loss = loss_fn(m, None)
+        loss.backward()
+        opt.step()
+        sched.step(loss)  # already at the peak: the first healthy decision hands over
+        assert sched.phase == "decay" and sched.handover == 1 and opt.param_groups[0]["lr"] == peak
+
+
+def test_resume_without_a_second_probe():
+    def build():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+        return model, torch.optim.Adam(model.parameters(), lr=0.3, betas=(0.9, 0.98))
+
+    gen = torch.Generator().manual_seed(1)
+    data = [(x, x.sum(1, keepdim=True)) for x in torch.randn(30, 8, 4, generator=gen)]
+
+    def mse(model, batch):
+        return torch.nn.functional.mse_loss(model(batch[0]), batch[1])
+
+    def train(model, opt, sched, batches, lrs):
+        for b in batches:
+            loss = mse(model, b)
+            opt.zero_grad()
+            loss.backward()
+            sched.observe(loss)
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+
+    model, opt = build()
+    sched = auto_warmup(model, opt, mse, data, steps=5, total_steps=30)
+    assert sched.start < 1  # lr 0.3 is too high at first: the probe asks for a warmup
+    full: list = []
+    train(model, opt, sched, data, full)
+
+    model, opt = build()
+    sched = auto_warmup(model, opt, mse, data, steps=5, total_steps=30)
+    part: list = []
+    train(model, opt, sched, data[:12], part)
+    buf = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict()}, buf)
+    buf.seek(0)
+    state = torch.load(buf, weights_only=True)
+    model, opt = build()
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    resumed = OnlineWarmup(opt, total_steps=30, growth="rule")  # default start: the state carries the probe's
+    resumed.load_state_dict(state["sched"])
+    assert resumed.start == sched.start and resumed.growth == sched.growth
+    train(model, opt, resumed, data[12:], part)
+    assert part == full and all(math.isfinite(x) for x in full)
+
+
+def test_start_is_the_probes_to_choose():
+    m = Quadratic()
+    with pytest.raises(RampupError, match="start comes from the probe"):
+        auto_warmup(m, torch.optim.SGD(m.parameters(), lr=1.0), loss_fn, [None], start=0.5)
+
+
+def test_exported_lazily():
+    assert rampup.auto.auto_warmup is auto_warmup and "auto_warmup" in dir(rampup.auto)
