@@ -36,8 +36,16 @@ def test_training_loop_lines_run_as_written():
     import rampup.torch
 
     block = re.search(r"## In your training loop\n\n```python\n(.*?)```", README, re.S).group(1)
-    optimizer = torch.optim.AdamW([torch.zeros(2, requires_grad=True)], lr=3e-4, betas=(0.9, 0.98))
-    ns = {"rampup": rampup, "optimizer": optimizer}
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.98))
+    batches = [torch.randn(8, 2) for _ in range(20)]
+
+    def loss_fn(model, x):
+        return ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()
+
+    ns = {"rampup": rampup, "optimizer": optimizer, "model": model, "loss_fn": loss_fn, "batches": batches}
     exec(compile(block, "README.md", "exec"), ns)
     assert isinstance(ns["sched"], torch.optim.lr_scheduler.LRScheduler)
+    assert isinstance(ns["auto"], rampup.auto.OnlineWarmup) and ns["auto"].probe_result.backward_passes >= 40
     assert ns["choice"].schedule(99) == 1.0  # the untuned rule for beta2 = 0.98: the peak at update 2/(1-0.98) - 1
