@@ -13,7 +13,7 @@ import torch
 
 import rampup
 import rampup.torch
-from rampup.auto import OnlineWarmup, probe, warmup_from_optimizer
+from rampup.auto import OnlineWarmup, auto_warmup, probe, warmup_from_optimizer
 from rampup.studies import resolve_warmup, run_one
 
 
@@ -28,9 +28,17 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             info["schedule"] = repr(choice.schedule)
             info["why"] = choice.explain()
             sched: Any = rampup.torch.Scheduler(opt, choice.schedule)
+        elif method == "probe-20+online(rule)":  # rampup.auto.auto_warmup, the one-call recipe
+            pgen = torch.Generator().manual_seed(10_000 + seed)
+            sched = auto_warmup(model, opt, task.loss, task.batches(pgen), total_steps=n,
+                                steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, **(online or {}))
+            r = sched.probe_result
+            info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
+                        forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
+                        trials=[list(t) for t in r.trials])
         elif method.startswith("probe"):
             # "probe": the one-step line search; "probe-20": the multi-step ladder (20 updates per rung);
-            # "probe-20+online": the online controller starting where the ladder says (growth 0.1, or "(rule)")
+            # "probe-20+online": the online controller starting where the ladder says (growth 0.1)
             steps = 20 if method.startswith("probe-20") else 1
             pgen = torch.Generator().manual_seed(10_000 + seed)
             r = probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=steps)
@@ -38,9 +46,8 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
                         forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
                         trials=[list(t) for t in r.trials])
             if "+online" in method:
-                growth: Any = "rule" if method.endswith("(rule)") else 0.1
                 sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, start=r.start,
-                                     growth=growth, **(online or {}))
+                                     growth=0.1, **(online or {}))
             else:
                 sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
         elif method == "online":  # the defaults: +10% per healthy update (the peak from 0.05 in 32 updates)

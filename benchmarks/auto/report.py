@@ -1,10 +1,11 @@
 """Tables and figures of the rampup.auto evaluation from the rows of evaluate.py.
 
-    python benchmarks/auto/report.py /tmp/auto_eval/rows.jsonl docs/auto
+    python benchmarks/auto/report.py /tmp/auto_eval/rows.jsonl docs/auto   (or docs/auto/rows.jsonl.gz)
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -17,14 +18,14 @@ from evaluate import AUTO, TASKS
 
 def load(path):
     rows = {}
-    for line in open(path):
+    for line in (gzip.open(path, "rt") if path.endswith(".gz") else open(path)):
         r = json.loads(line)
         rows[(r["task"], r["lr"], r["method"], r["seed"])] = r
     return rows
 
 
-def cell(rows, task, lr, method):
-    rs = [rows[k] for k in rows if k[:3] == (task, lr, method)]
+def cell(rows, task, lr, method, seeds=None):
+    rs = [rows[k] for k in rows if k[:3] == (task, lr, method) and (seeds is None or k[3] in seeds)]
     ok = [r for r in rs if not r["diverged"] and not r["stalled"]]
     val = statistics.mean(r["final_val_loss"] for r in ok) if len(ok) == len(rs) and rs else math.nan
     tt = [r["updates_to_target"] for r in rs]
@@ -34,13 +35,13 @@ def cell(rows, task, lr, method):
                 div=sum(r["diverged"] for r in rs), stall=sum(r["stalled"] for r in rs))
 
 
-def stable_width(rows, task, method):
+def stable_width(rows, task, method, seeds=None):
     """max/min LR of the widest run of neighbouring grid LRs where every seed neither diverged nor stalled (1.0 for
     one LR, 0 for none): a stable LR beyond an unstable one does not widen the range."""
     best: list = []
     run: list = []
     for lr in TASKS[task]["lrs"]:
-        c = cell(rows, task, lr, method)
+        c = cell(rows, task, lr, method, seeds)
         run = [*run, lr] if c["n"] and c["ok"] == c["n"] else []
         if run and (not best or run[-1] / run[0] > best[-1] / best[0]):
             best = run
@@ -85,21 +86,42 @@ def main():
         if best:
             md.append(f"Best fixed warmup: `{best[0]}` at lr {best[1]:g} (val {best[2]:.4f}, target after "
                       f"{best[3]:.1f} updates, mean of the seeds). No warmup: stable range {w_none:g}x.\n")
-            md.append("| method | range / no-warmup range (goal >= 4) | val at best lr / best fixed (goal <= 1.01) | "
-                      "updates to target / best fixed (goal <= 1.1) |")
-            md.append("|---|---|---|---|")
+            three = t["seeds"][:3]
+            w3_none, _ = stable_width(rows, task, "none", three)
+            md.append("| method | range / no-warmup range (goal >= 4) | the same, seeds 0-2 only | val at best lr / "
+                      "best fixed (goal <= 1.01) | paired by seed: mean ratio ± s.e. | updates to target / best "
+                      "fixed (goal <= 1.1) |")
+            md.append("|---|---|---|---|---|---|")
             for m in AUTO:
                 w, _ = stable_width(rows, task, m)
+                w3, _ = stable_width(rows, task, m, three)
                 c = cell(rows, task, best[1], m)
                 r_val = c["val"] / best[2] if c["n"] else math.nan
                 r_t = (c["to_target"] / best[3]) if c["to_target"] and best[3] else math.nan
-                md.append(f"| {m} | {w / w_none if w_none else math.nan:.2f} | {r_val:.4f} | {r_t:.2f} |")
+                md.append(f"| {m} | {w / w_none if w_none else math.nan:.2f} | "
+                          f"{w3 / w3_none if w3_none else math.nan:.2f} | {r_val:.4f} | "
+                          f"{paired(rows, task, best[1], m, best[0])} | {r_t:.2f} |")
         md.append("")
         md.append(costs(rows, task, t))
         plot(rows, task, methods, os.path.join(out, f"{task}.png"))
     text = "\n".join(md)
     open(os.path.join(out, "tables.md"), "w").write(text + "\n")
     print(text)
+
+
+def paired(rows, task, lr, method, ref):
+    """Mean over seeds of val(method) / val(ref) at ``lr``, seed by seed (same initialisation and batches), with
+    its standard error: the noise against which the 1% goal is judged."""
+    ratios = []
+    for (tk, l, m, seed), r in rows.items():
+        if (tk, l, m) == (task, lr, method) and (task, lr, ref, seed) in rows:
+            o = rows[(task, lr, ref, seed)]
+            if not (r["diverged"] or r["stalled"] or o["diverged"] or o["stalled"]):
+                ratios.append(r["final_val_loss"] / o["final_val_loss"])
+    if len(ratios) < 2:
+        return "-"
+    se = statistics.stdev(ratios) / math.sqrt(len(ratios))
+    return f"{statistics.mean(ratios):.4f} ± {se:.4f} (n={len(ratios)})"
 
 
 def costs(rows, task, t):
