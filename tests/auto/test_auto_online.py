@@ -84,6 +84,21 @@ def test_gradient_norm_outlier_backs_off():
     assert lrs[11] == pytest.approx(lrs[10] * 0.5) and sched.decisions["backoff"] == 1
 
 
+def test_guard_holds_the_peak_under_watch_before_the_hand_over():
+    k = math.ceil(math.log(1 / 0.05) / math.log(1.1))  # the factor reaches 1 at update k
+    w, opt, sched = setup(start=0.05, growth=0.1, guard=10)
+    lrs = drive(w, opt, sched, healthy(k + 12))
+    assert sched.peak_since == k and sched.handover == k + 10 and lrs[k:] == [BASE] * 12
+    # a spike during the guard backs off and the ramp resumes; the guard starts again at the next peak
+    losses = healthy(k + 40)
+    losses[k + 3] = 3 * losses[k + 2]
+    w, opt, sched = setup(start=0.05, growth=0.1, guard=10)
+    lrs = drive(w, opt, sched, losses)
+    assert lrs[k + 4] == pytest.approx(BASE * 0.5) and sched.decisions["backoff"] == 1
+    again = k + 4 + math.ceil(math.log(2) / math.log(1.05))  # from 0.5 at the halved rate 5%
+    assert sched.peak_since == again and sched.handover == again + 10
+
+
 def test_rising_loss_holds():
     losses = healthy(10) + [1.2 + 0.05 * t for t in range(6)]  # a slow rise: no spike, a trend
     w, opt, sched = setup(start=0.05, growth=0.1, spike_margin=1.0, spike_z=100.0)
@@ -170,6 +185,7 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
     (dict(then="cosine()"), "total_steps"),
     (dict(max_warmup="10%"), "total_steps"),
     (dict(grad_norm="yes"), "grad_norm must be True or False"),
+    (dict(guard=-1), "guard must be a whole number of updates >= 0"),
 ])
 def test_bad_arguments(kwargs, match):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

@@ -40,11 +40,14 @@ def test_start_from_the_probe_and_ramp_from_the_rule(peak, start):
     if start < 1:
         assert sched.growth == pytest.approx(start ** (-1 / 50) - 1, rel=1e-12) and sched.phase == "warmup"
     else:
-        loss = loss_fn(m, None)
-        loss.backward()
-        opt.step()
-        sched.step(loss)  # already at the peak: the first healthy decision hands over
-        assert sched.phase == "decay" and sched.handover == 1 and opt.param_groups[0]["lr"] == peak
+        for t in range(1, 8):  # at the peak from the start; the guard (steps = 6 updates) watches it, then hands over
+            opt.zero_grad()
+            loss = loss_fn(m, None)
+            loss.backward()
+            opt.step()
+            sched.step(loss)  # the loss falls 4x per update (w -> -0.5 w): healthy
+            assert opt.param_groups[0]["lr"] == peak and sched.phase == ("decay" if t == 7 else "warmup")
+        assert sched.peak_since == 1 and sched.handover == 7 and sched.guard == 6
 
 
 def test_resume_without_a_second_probe():
@@ -88,7 +91,7 @@ def test_resume_without_a_second_probe():
     opt.load_state_dict(state["opt"])
     resumed = OnlineWarmup(opt, total_steps=30, growth="rule")  # default start: the state carries the probe's
     resumed.load_state_dict(state["sched"])
-    assert resumed.start == sched.start and resumed.growth == sched.growth
+    assert resumed.start == sched.start and resumed.growth == sched.growth and resumed.guard == 5  # steps
     train(model, opt, resumed, data[12:], part)
     assert part == full and all(math.isfinite(x) for x in full)
 

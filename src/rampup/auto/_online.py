@@ -25,7 +25,8 @@ _STATS = ("n", "level", "var", "g_n", "g_mean")
 
 class OnlineWarmup(LRScheduler):
     r"""An online warmup: the LR factor ``f`` grows from ``start`` toward the peak (1) while training is healthy, holds
-    or backs off when it is not, and hands over to the decay ``then`` once it reaches the peak.
+    or backs off when it is not, and hands over to the decay ``then`` once it reaches the peak (after holding it
+    for ``guard`` updates under watch, when ``guard > 0``).
 
     The LR of param group ``g`` is ``base_g * f`` during the warmup and ``base_g * f_h * then(t - t_h)`` after the
     hand-over at update ``t_h`` (``f_h = 1`` unless ``max_warmup`` forced an early hand-over; ``then`` gets the
@@ -83,6 +84,8 @@ class OnlineWarmup(LRScheduler):
         ema, fast_ema: the decays of the surprise and grad-norm EMAs, and of the loss level.
         min_history: decisions that only grow and build the history before spikes are looked for.
         max_warmup: hand over after this many updates even below the peak (updates or ``"25%"``); default none.
+        guard: once at the peak, keep watching for this many updates (or a duration) before the hand-over; a
+            back-off meanwhile resumes the ramp from below (default 0: hand over on reaching the peak).
         grad_norm: measure the gradient norm in ``observe`` when none is passed (default True).
         grad_norm_every: measure it at every n-th update only (default 1: every update; the norm is the
             controller's main cost, one pass over the gradients, 1.8% of an update of a 6-layer d-64 transformer on
@@ -114,6 +117,7 @@ class OnlineWarmup(LRScheduler):
                  start: float = 0.05, growth: float | str = 0.1, backoff: float = 0.5, every: int = 1,
                  spike_z: float = 4.0, spike_margin: float = 0.05, grad_spike: float = 5.0, ema: float = 0.95,
                  fast_ema: float = 0.7, min_history: int = 5, max_warmup: int | str | None = None,
+                 guard: int | str = 0,
                  grad_norm: bool = True, grad_norm_every: int = 1, process_group: Any = None,
                  count: str = "updates") -> None:
         owner = "OnlineWarmup"
@@ -141,7 +145,8 @@ class OnlineWarmup(LRScheduler):
             raise RampupError(f"{owner}: grad_norm must be True or False, got {grad_norm!r}")
         self._measure = grad_norm
         self.grad_norm_every = _whole(owner, "grad_norm_every", grad_norm_every, 1)
-        self.max_warmup = None if max_warmup is None else _duration(owner, max_warmup, self._budget)
+        self.max_warmup = None if max_warmup is None else _duration(owner, "max_warmup", max_warmup, self._budget)
+        self.guard = _duration(owner, "guard", guard, self._budget, low=0)
         self.process_group = process_group
         self._floor = self.start / 10
         self.base_lrs = [_base(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
@@ -158,6 +163,7 @@ class OnlineWarmup(LRScheduler):
         self.factor = self.start
         self.rate = self.growth
         self.handover: int | None = None
+        self.peak_since: int | None = None
         self.handover_factor = 1.0
         self._then: Schedule | None = None
         self.stats = dict.fromkeys(_STATS, 0.0)
@@ -250,12 +256,18 @@ class OnlineWarmup(LRScheduler):
             self.decisions["backoff"] += 1
             self.factor = max(self.factor * self.backoff, self._floor)
             self.rate = max(self.rate / 2, self.growth / 8)
-        elif rising:
+            self.peak_since = None
+            return
+        if rising:
             self.decisions["hold"] += 1
         else:
             self.decisions["grow"] += 1
             self.factor = min(1.0, self.factor * (1.0 + self.rate) ** k)
-            if self.factor >= 1.0:
+        if self.factor >= 1.0:
+            # at the peak: hand over once it has been held for `guard` updates with no back-off
+            if self.peak_since is None:
+                self.peak_since = self.last_epoch
+            if self.last_epoch - self.peak_since >= self.guard:
                 self._hand_over()
 
     def _update_stats(self, x: float, log_g: float | None) -> None:
@@ -356,6 +368,8 @@ class OnlineWarmup(LRScheduler):
             "factor": self.factor,
             "rate": self.rate,
             "handover": self.handover,
+            "guard": self.guard,
+            "peak_since": self.peak_since,
             "handover_factor": self.handover_factor,
             "then": self._then_spec if isinstance(self._then_spec, str) else self._then_spec.spec(),
             "stats": dict(self.stats),
@@ -387,6 +401,10 @@ class OnlineWarmup(LRScheduler):
         self.rate = _number(owner, "rate", state_dict["rate"], 0.0, None, lo_open=True)
         h = state_dict["handover"]
         self.handover = None if h is None else check_step(owner, h)
+        if "guard" in state_dict:
+            self.guard = check_step(owner, state_dict["guard"])
+        p = state_dict.get("peak_since")
+        self.peak_since = None if p is None else check_step(owner, p)
         self.handover_factor = _number(owner, "handover_factor", state_dict["handover_factor"], 0.0, 1.0)
         self._then = None
         self.stats = {k: float(state_dict["stats"][k]) for k in _STATS}
@@ -456,9 +474,11 @@ def _whole(owner: str, name: str, value: Any, low: int) -> int:
     return value
 
 
-def _duration(owner: str, value: Any, budget: Budget | None) -> int:
+def _duration(owner: str, name: str, value: Any, budget: Budget | None, low: int = 1) -> int:
     """A duration (updates, ``"25%"``, ``"2ep"``) in updates, through the core's resolution of a warmup's length."""
-    if isinstance(value, bool) or (isinstance(value, int) and value < 1):
-        raise RampupError(f"{owner}: max_warmup must be a whole number of updates >= 1 or a duration, got {value!r}")
-    w = to_schedule(owner, "max_warmup", linear_warmup(value), budget)
-    return max(1, w.length or 0)
+    if isinstance(value, bool) or (isinstance(value, int) and value < low):
+        raise RampupError(f"{owner}: {name} must be a whole number of updates >= {low} or a duration, got {value!r}")
+    if value == 0:
+        return 0
+    w = to_schedule(owner, name, linear_warmup(value), budget)
+    return max(low, w.length or 0)

@@ -14,7 +14,7 @@ from ._probe import probe
 
 def auto_warmup(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any],
                 then: Schedule | str | None = None, *, steps: int = 20, n_batches: int = 3, seed: int = 0,
-                growth: float | str = "rule", **online: Any) -> OnlineWarmup:
+                growth: float | str = "rule", guard: int | str | None = None, **online: Any) -> OnlineWarmup:
     r"""Probe the model, then return an :class:`OnlineWarmup` that starts where the probe says.
 
     :func:`probe` with ``steps`` updates per trial finds the start factor ``s`` (the highest rung of the ladder
@@ -26,8 +26,10 @@ def auto_warmup(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], 
               r = \min\bigl(0.1,\ s^{-1/W} - 1\bigr)
 
     with ``W`` the warmup length of :func:`rampup.auto.warmup_from_optimizer` (Adam: ``2/(1-beta2)``), backing off
-    on loss spikes and gradient-norm outliers, and hands over to ``then`` at the peak. ``s = 1`` (the peak trains
-    well from the start) means no warmup: the controller hands over at once.
+    on loss spikes and gradient-norm outliers. It hands over to ``then`` once the peak has been held for ``guard``
+    updates (default ``steps``: the peak is watched for as long as the probe watched its start) with no back-off;
+    a back-off during the guard resumes the ramp from below. ``s = 1`` (the peak trains well from the start) means
+    no warmup, the guard still watching the first ``guard`` updates.
 
     The probe reads the first ``steps`` batches of ``batches`` (pass a list, or an iterator you do not train from)
     and costs ``steps`` backward passes per rung tried (at least two rungs); the result is kept as
@@ -38,6 +40,8 @@ def auto_warmup(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], 
         then: the schedule after the warmup (default ``constant()``), as in :class:`OnlineWarmup`.
         steps, n_batches, seed: the probe's (see :func:`rampup.auto.probe`).
         growth: the controller's ramp, ``"rule"`` (default) or a rate per healthy update.
+        guard: updates (or a duration, ``"10%"``) to hold the peak under watch before the hand-over; default
+            ``steps``; 0 hands over on reaching the peak.
         **online: any other :class:`OnlineWarmup` argument (``total_steps``, ``steps_per_epoch``, ``every``, ...).
 
     Example:
@@ -49,12 +53,13 @@ def auto_warmup(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], 
         >>> sched.start, opt.param_groups[0]["lr"], round(sched.growth, 4)   # SGD rule: 5/90 of 900 = 50 updates
         (0.25, 0.75, 0.0281)
 
-    To resume, build the controller without probing again and load its state (it carries ``start`` and
-    ``growth``): ``OnlineWarmup(optimizer, then, **online).load_state_dict(state)``.
+    To resume, build the controller without probing again and load its state (it carries ``start``, ``growth``
+    and ``guard``): ``OnlineWarmup(optimizer, then, **online).load_state_dict(state)``.
     """
     if "start" in online:
         raise RampupError("auto_warmup: start comes from the probe; use OnlineWarmup(start=...) to set it yourself")
     result = probe(model, optimizer, loss_fn, batches, n_batches=n_batches, steps=steps, seed=seed)
-    sched = OnlineWarmup(optimizer, then, start=result.start, growth=growth, **online)
+    sched = OnlineWarmup(optimizer, then, start=result.start, growth=growth,
+                         guard=steps if guard is None else guard, **online)
     sched.probe_result = result
     return sched
