@@ -28,10 +28,15 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             info["schedule"] = repr(choice.schedule)
             info["why"] = choice.explain()
             sched: Any = rampup.torch.Scheduler(opt, choice.schedule)
-        elif method == "probe-20+online(rule)":  # rampup.auto.auto_warmup, the one-call recipe
+        elif method.startswith("auto"):  # rampup.auto.auto_warmup
+            # "auto(guard=K)": with the controller's guard at K updates (K may be a duration: "100%")
+            extra = dict(online or {})
+            if method.startswith("auto(guard="):
+                g = method[len("auto(guard="):-1]
+                extra["guard"] = int(g) if g.isdigit() else g
             pgen = torch.Generator().manual_seed(10_000 + seed)
             sched = auto_warmup(model, opt, task.loss, task.batches(pgen), total_steps=n,
-                                steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, **(online or {}))
+                                steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, **extra)
             r = sched.probe_result
             info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
                         forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,

@@ -1,7 +1,8 @@
 """Evaluate rampup.auto on the study tasks: no warmup, the fixed-warmup grid, the optimizer rule, the one-step
 probe, the multi-step probe (probe-20), the online controller (its defaults; its ramp from the optimizer's rule,
-"(rule)"; the gradient norm every 4th update only, "(gn4)") and the online controller starting where the multi-step
-probe says, over peak LRs and seeds.
+"(rule)"; the gradient norm every 4th update only, "(gn4)"), the controller starting where the multi-step probe
+says, and rampup.auto.auto_warmup ("auto", with its guard at the default 20 updates, 0 or 40), over peak LRs and
+seeds.
 
 Rows go to a JSON-lines file (resumable: a rerun skips the runs already there). No-warmup and fixed-warmup runs are
 taken from the study grids in docs/results/*.csv when the exact configuration is there (the loop in _train.py is the
@@ -33,8 +34,8 @@ TASKS = {
                               seeds=list(range(10)),
                               grid=["none", "linear(10)", "linear(25)", "linear(50)"]),
 }
-AUTO = ["rule", "probe", "probe-20", "online", "online(gn4)", "online(rule)", "probe-20+online",
-        "probe-20+online(rule)"]
+AUTO = ["rule", "probe", "probe-20", "online", "online(gn4)", "online(rule)", "probe-20+online", "auto",
+        "auto(guard=0)", "auto(guard=40)"]
 
 
 def study_rows(task: str) -> dict:
