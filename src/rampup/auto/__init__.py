@@ -23,9 +23,10 @@ from typing import Any
 from ._rules import Explanation, WarmupChoice, warmup_from_optimizer
 
 __all__ = ["Explanation", "OnlineWarmup", "ProbeResult", "WarmupChoice", "auto_warmup", "probe",
-           "warmup_from_optimizer"]
+           "sharpness_probe", "warmup_from_optimizer"]
 
-_LAZY = {"OnlineWarmup": "._online", "ProbeResult": "._probe", "probe": "._probe", "auto_warmup": "._recipe"}
+_LAZY = {"OnlineWarmup": "._online", "ProbeResult": "._probe", "probe": "._probe", "auto_warmup": "._recipe",
+         "sharpness_probe": "._sharpness"}
 
 
 def __getattr__(name: str) -> Any:

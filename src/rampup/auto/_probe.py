@@ -39,6 +39,8 @@ class ProbeResult:
         trials: with ``steps > 1``, ``(scale, loss)`` for each rung tried: the mean loss of the probe batches after
             ``steps`` updates at ``scale`` times the peak (``inf`` when a loss was not finite).
         start_loss: with ``steps > 1``, the mean loss of the probe batches before any update.
+        sharpness: from :func:`rampup.auto.sharpness_probe`, the top eigenvalue of the (preconditioned) Hessian
+            scaled by the peak LRs (``eta * lambda_max`` for one group).
     """
 
     critical_scale: float
@@ -53,6 +55,7 @@ class ProbeResult:
     steps: int = 1
     trials: tuple[tuple[float, float], ...] = ()
     start_loss: float | None = None
+    sharpness: float | None = None
 
 
 def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,

@@ -1,0 +1,213 @@
+"""A probe before training from the curvature: the top eigenvalue of the (preconditioned) Hessian by power
+iteration, against the optimizer's edge of stability."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .._errors import RampupError
+from .._schedule import Schedule
+from .._warmup import geometric_warmup, linear_warmup
+from ._probe import ProbeResult, _check_int, _devices, _peak, _Saved, _value
+from ._rules import Explanation
+
+__all__ = ["sharpness_probe"]
+
+_COHEN = ("Cohen et al., edge of stability: 2/eta for GD (arXiv 2103.00065), (2 + 2 beta1) / ((1 - beta1) eta) for "
+          "the preconditioned sharpness of Adam (arXiv 2207.14484)")
+_ADAM = ("Adam", "AdamW", "NAdam", "Adamax")
+
+
+def _threshold(owner: str, optimizer: Any, group: dict[str, Any]) -> tuple[float, str]:
+    """``K`` with the update stable along a direction of curvature ``lam`` iff ``eta * lam < K`` (the
+    preconditioned curvature for Adam), for this param group's hyperparameters."""
+    import torch
+
+    if isinstance(optimizer, torch.optim.SGD):
+        beta = float(group.get("momentum", 0.0) or 0.0)
+        damp = float(group.get("dampening", 0.0) or 0.0)
+        if group.get("nesterov", False):
+            return 2 * (1 + beta) / (1 + 2 * beta), f"SGD, Nesterov momentum {beta:g}: 2(1+b)/(1+2b)"
+        if beta == 0.0:
+            return 2.0, "SGD: 2"
+        return 2 * (1 + beta) / (1 - damp), f"SGD, momentum {beta:g}, dampening {damp:g}: 2(1+b)/(1-d)"
+    if type(optimizer).__name__ in _ADAM:
+        b1 = float(group["betas"][0])
+        return (2 + 2 * b1) / (1 - b1), f"{type(optimizer).__name__}, beta1 {b1:g}: (2+2b1)/(1-b1)"
+    raise RampupError(f"{owner}: no edge-of-stability threshold for {type(optimizer).__name__}; use probe(...) "
+                      f"(any optimizer) instead")
+
+
+def _math_attention(torch: Any) -> Any:
+    """A context selecting the math kernel of scaled_dot_product_attention (twice differentiable)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([SDPBackend.MATH])
+
+
+def _adam_scale(optimizer: Any, p: Any, g: Any, group: dict[str, Any], peak: float) -> Any:
+    """``sqrt(peak / P)`` for this parameter, ``P`` the denominator of Adam's coming update with gradient ``g``:
+    ``sqrt(v_hat) + eps`` (Adam, AdamW, NAdam; the running maximum with amsgrad) or ``u`` (Adamax), from the
+    optimizer's state as it is (nothing is stepped)."""
+    st = optimizer.state.get(p, {})
+    b2 = group["betas"][1]
+    step = float(st["step"]) + 1 if "step" in st else 1.0
+    if type(optimizer).__name__ == "Adamax":
+        u = st["exp_inf"] * b2 if "exp_inf" in st else g.new_zeros(g.shape)
+        denom = u.maximum(g.abs() + group["eps"])
+    else:
+        v = st["exp_avg_sq"] * b2 + (1 - b2) * g * g if "exp_avg_sq" in st else (1 - b2) * g * g
+        if group.get("amsgrad") and "max_exp_avg_sq" in st:
+            v = v.maximum(st["max_exp_avg_sq"])
+        denom = (v / (1 - b2 ** step)).sqrt() + group["eps"]
+    return (peak / denom).sqrt()
+
+
+def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,
+                    n_batches: int = 1, iters: int = 20, tol: float = 1e-3, safety: float = 0.5,
+                    doubling: float = 16.0, seed: int = 0) -> ProbeResult:
+    r"""The largest LR the optimizer can take now, from the top eigenvalue of the Hessian, and a warmup toward the peak.
+
+    For each of ``n_batches`` batches, power iteration with Hessian-vector products (double backward) finds the top
+    eigenvalue :math:`\lambda` of :math:`S H S`, where :math:`S = \mathrm{diag}(\sqrt{\eta_g} P^{-1/2})`:
+    :math:`\eta_g` the param group's peak LR and :math:`P` the preconditioner (1 for SGD; for Adam
+    :math:`\sqrt{\hat v} + \epsilon` with :math:`\hat v` the bias-corrected second moment the coming update will
+    use, these gradients included: at the first update :math:`|g| + \epsilon`). Along that direction the update is stable while :math:`c\,\lambda < K` for the common multiple
+    ``c`` of the peaks, with ``K`` the optimizer's edge of stability on a quadratic (heavy-ball SGD:
+    :math:`2(1+\beta)/(1-d)`, Nesterov :math:`2(1+\beta)/(1+2\beta)`; Adam: :math:`(2+2\beta_1)/(1-\beta_1)` for
+    the preconditioned sharpness, Cohen et al.). The critical scale is :math:`c^* = K/\lambda` (median over the
+    batches); the warmup is the one of :func:`probe`:
+
+    .. math:: s = \min(1, \mathrm{safety} \cdot c^*), \qquad W = \lceil \mathrm{doubling} \cdot \log_2(1/s) \rceil
+
+    ``geometric_warmup(W, start=s)``, or ``linear_warmup(0)`` when ``s = 1``. A batch whose top Rayleigh quotient is
+    not positive bounds nothing (``bounded``). Exact for one param group and a shared momentum; with several groups
+    the momenta of the first are used.
+
+    Cost: per batch one forward pass, one backward pass with the graph kept, and one Hessian-vector product (about
+    one more backward pass) per iteration, counted as backward passes: ``n_batches * (1 + iters)`` at most
+    (power iteration stops early when the eigenvalue changes by less than ``tol``, relative). Model, buffers,
+    gradients, optimizer state and RNGs are restored bit for bit, as by :func:`probe`.
+
+    Example:
+        >>> import torch
+        >>> from rampup.auto import sharpness_probe
+        >>> m = torch.nn.Linear(3, 1, bias=False); _ = torch.nn.init.ones_(m.weight)
+        >>> h = torch.tensor([1.0, 10.0, 40.0])               # 0.5 sum h_i w_i^2: the top eigenvalue is 40
+        >>> opt = torch.optim.SGD(m.parameters(), lr=0.1)    # GD's edge: 2 / 40 = 0.05, half the peak
+        >>> r = sharpness_probe(m, opt, lambda m, b: 0.5 * (h * m.weight[0] ** 2).sum(), [None])
+        >>> round(r.sharpness, 3), round(r.critical_lrs[0], 4), round(r.start, 3), r.warmup.length  # tol 1e-3
+        (4.0, 0.05, 0.25, 32)
+    """
+    import torch
+
+    owner = "sharpness_probe"
+    if not isinstance(model, torch.nn.Module):
+        raise RampupError(f"{owner}: model must be a torch.nn.Module, got {model!r}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise RampupError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
+    if not callable(loss_fn):
+        raise RampupError(f"{owner}: loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+    _check_int(owner, "n_batches", n_batches, 1)
+    _check_int(owner, "iters", iters, 1)
+    _check_int(owner, "seed", seed, 0)
+    for name, value, hi in (("tol", tol, 1.0), ("safety", safety, 1.0), ("doubling", doubling, math.inf)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or not 0.0 < value <= hi:
+            raise RampupError(f"{owner}: {name} must be a finite number in (0, {hi:g}], got {value!r}")
+    k, k_why = _threshold(owner, optimizer, optimizer.param_groups[0])
+    taken = []
+    for b in batches:
+        taken.append(b)
+        if len(taken) == n_batches:
+            break
+    if not taken:
+        raise RampupError(f"{owner}: batches gave no batch")
+
+    peaks = [_peak(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    group_of = [i for i, g in enumerate(optimizer.param_groups) for _ in g["params"]]
+    adam = "betas" in optimizer.param_groups[0]
+    saved = _Saved(model, params)
+    counts = [0, 0]
+    per_batch: list[float] = []
+    lams: list[float] = []
+    try:
+        model.train()
+        for i, batch in enumerate(taken):
+            saved.restore()
+            model.train()
+            for p in params:
+                p.grad = None
+            # the fused attention kernels have no second derivative: the math one, the same function, has
+            with torch.random.fork_rng(devices=_devices(torch)), _math_attention(torch):
+                torch.manual_seed(seed + i)
+                loss = loss_fn(model, batch)
+                counts[0] += 1
+                _value(owner, loss)
+                grads = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
+                counts[1] += 1
+            if adam:  # the preconditioner of the coming update: the second moment after these gradients
+                scale = [None if g is None else _adam_scale(optimizer, p, g.detach(), optimizer.param_groups[gi],
+                                                            peaks[gi])
+                         for p, g, gi in zip(params, grads, group_of)]
+            else:
+                scale = [torch.full_like(p, math.sqrt(peaks[gi])) for p, gi in zip(params, group_of)]
+            used = [j for j, (g, s) in enumerate(zip(grads, scale)) if g is not None and s is not None]
+            if not used:
+                raise RampupError(f"{owner}: the loss does not depend on the optimizer's parameters")
+            gen = torch.Generator().manual_seed(seed + i)
+            v = [torch.randn(params[j].shape, generator=gen, dtype=params[j].dtype).to(params[j].device)
+                 for j in used]
+            lam = math.nan
+            for _ in range(iters):
+                norm = math.sqrt(math.fsum(float((x * x).sum()) for x in v))
+                if not math.isfinite(norm) or norm == 0.0:
+                    break
+                v = [x / norm for x in v]
+                sv = [scale[j] * x for j, x in zip(used, v)]
+                try:
+                    hv = torch.autograd.grad([grads[j] for j in used], [params[j] for j in used],
+                                             grad_outputs=sv, retain_graph=True, allow_unused=True)
+                except RuntimeError as e:
+                    raise RampupError(f"{owner}: a Hessian-vector product needs the second derivative of every op "
+                                      f"in the loss, and torch has none for one of them ({e}); use probe(...)") \
+                        from None
+                counts[1] += 1
+                av = [scale[j] * (torch.zeros_like(x) if h is None else h) for j, x, h in zip(used, v, hv)]
+                new = math.fsum(float((x * a).sum()) for x, a in zip(v, av))  # Rayleigh quotient, |v| = 1
+                done = math.isfinite(lam) and abs(new - lam) <= tol * abs(new)
+                lam, v = new, [a.detach() for a in av]
+                if done:
+                    break
+            del grads
+            if not math.isfinite(lam):
+                raise RampupError(f"{owner}: the Hessian-vector products are not finite (batch {i})")
+            lams.append(lam)
+            per_batch.append(k / lam if lam > 0 else math.inf)
+    finally:
+        saved.restore()
+
+    crit = float(statistics.median(per_batch))
+    bounded = not math.isfinite(crit)
+    start = 1.0 if bounded else min(1.0, safety * crit)
+    if start >= 1.0:
+        warm: Schedule = linear_warmup(0)
+        what = "the peak is below the safe fraction of the edge: no warmup"
+    else:
+        warm = geometric_warmup(max(1, math.ceil(doubling * math.log2(1.0 / start))), start=start)
+        what = (f"start at {start:.3g} x peak (safety {safety:g} x critical) and double every {doubling:g} "
+                f"updates: {warm.length} updates")
+    lam = float(statistics.median(lams))
+    lrs = tuple(crit * p for p in peaks)
+    sentence = (f"the top eigenvalue of the {'preconditioned ' if adam else ''}Hessian scaled by the peak LRs is "
+                f"{lam:.4g} (median of {len(lams)} batches); the edge of stability for {k_why} = {k:.4g} puts the "
+                f"critical LR at {crit:.3g} x the peak; {what}")
+    why = Explanation("probe-sharpness", {"sharpness": lam, "threshold": k, "critical_scale": crit,
+                                          "peak_lrs": peaks, "safety": safety, "doubling": doubling,
+                                          "batches": len(lams)}, sentence, _COHEN)
+    return ProbeResult(crit, lrs, tuple(per_batch), bounded, start, warm, counts[0], counts[1], why,
+                       sharpness=lam)
