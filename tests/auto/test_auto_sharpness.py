@@ -155,3 +155,13 @@ def test_attention_model_twice_differentiable():
     r = sharpness_probe(model, torch.optim.Adam(model.parameters(), lr=1e-3), loss_fn, [x], iters=5)
     assert math.isfinite(r.sharpness) and r.sharpness > 0 and r.backward_passes >= 2
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_negative_dominant_eigenvalue_gives_the_top_positive_one():
+    # eigenvalues 3 and -50: plain power iteration converges to -50; the shifted one finds 3
+    m = Diag([3.0, -50.0, 1.0], [1.0, 1.0, 1.0])
+    r = sharpness_probe(m, torch.optim.SGD(m.parameters(), lr=0.1), quad, [None], iters=300, tol=1e-12)
+    assert r.sharpness == pytest.approx(0.1 * 3.0, rel=1e-6) and r.critical_lrs[0] == pytest.approx(2 / 3.0)
+    flat = Diag([-2.0, -50.0], [1.0, 1.0])  # no positive curvature: nothing bounds the LR
+    r = sharpness_probe(flat, torch.optim.SGD(flat.parameters(), lr=0.1), quad, [None], iters=300, tol=1e-12)
+    assert r.bounded and r.start == 1.0 and r.warmup.length == 0 and r.sharpness <= 0

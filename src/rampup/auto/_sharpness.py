@@ -41,6 +41,24 @@ def _threshold(owner: str, optimizer: Any, group: dict[str, Any]) -> tuple[float
                       f"(any optimizer) instead")
 
 
+def _power(apply: Callable[[list[Any]], list[Any]], v: list[Any], iters: int, tol: float, shift: float) -> float:
+    """The dominant eigenvalue of ``A - shift I`` by power iteration (Rayleigh quotients), plus ``shift``: with
+    ``shift`` the most negative eigenvalue, the most positive one. NaN when the products are not finite."""
+    lam = math.nan
+    for _ in range(iters):
+        norm = math.sqrt(math.fsum(float((x * x).sum()) for x in v))
+        if not math.isfinite(norm) or norm == 0.0:
+            return lam if norm == 0.0 else math.nan
+        v = [x / norm for x in v]
+        av = [a - shift * x for a, x in zip(apply(v), v)]
+        new = math.fsum(float((x * a).sum()) for x, a in zip(v, av))  # Rayleigh quotient, |v| = 1
+        done = math.isfinite(lam) and abs(new - lam) <= tol * abs(new)
+        lam, v = new, av
+        if done:
+            break
+    return lam + shift
+
+
 def _math_attention(torch: Any) -> Any:
     """A context selecting the math kernel of scaled_dot_product_attention (twice differentiable)."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -83,12 +101,13 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
 
     .. math:: s = \min(1, \mathrm{safety} \cdot c^*), \qquad W = \lceil \mathrm{doubling} \cdot \log_2(1/s) \rceil
 
-    ``geometric_warmup(W, start=s)``, or ``linear_warmup(0)`` when ``s = 1``. A batch whose top Rayleigh quotient is
-    not positive bounds nothing (``bounded``). Exact for one param group and a shared momentum; with several groups
+    ``geometric_warmup(W, start=s)``, or ``linear_warmup(0)`` when ``s = 1``. When the dominant eigenvalue is
+    negative (a saddle direction dominates), a second power iteration on :math:`A - \lambda_- I` finds the most
+    positive one; a batch with no positive eigenvalue bounds nothing (``bounded``). Exact for one param group and a shared momentum; with several groups
     the momenta of the first are used.
 
     Cost: per batch one forward pass, one backward pass with the graph kept, and one Hessian-vector product (about
-    one more backward pass) per iteration, counted as backward passes: ``n_batches * (1 + iters)`` at most
+    one more backward pass) per iteration, counted as backward passes: ``n_batches * (1 + 2 iters)`` at most
     (power iteration stops early when the eigenvalue changes by less than ``tol``, relative). Model, buffers,
     gradients, optimizer state and RNGs are restored bit for bit, as by :func:`probe`.
 
@@ -160,14 +179,8 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
             if not used:
                 raise RampupError(f"{owner}: the loss does not depend on the optimizer's parameters")
             gen = torch.Generator().manual_seed(seed + i)
-            v = [torch.randn(params[j].shape, generator=gen, dtype=params[j].dtype).to(params[j].device)
-                 for j in used]
-            lam = math.nan
-            for _ in range(iters):
-                norm = math.sqrt(math.fsum(float((x * x).sum()) for x in v))
-                if not math.isfinite(norm) or norm == 0.0:
-                    break
-                v = [x / norm for x in v]
+
+            def apply(v: list[Any]) -> list[Any]:
                 sv = [scale[j] * x for j, x in zip(used, v)]
                 try:
                     hv = torch.autograd.grad([grads[j] for j in used], [params[j] for j in used],
@@ -177,12 +190,15 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
                                       f"in the loss, and torch has none for one of them ({e}); use probe(...)") \
                         from None
                 counts[1] += 1
-                av = [scale[j] * (torch.zeros_like(x) if h is None else h) for j, x, h in zip(used, v, hv)]
-                new = math.fsum(float((x * a).sum()) for x, a in zip(v, av))  # Rayleigh quotient, |v| = 1
-                done = math.isfinite(lam) and abs(new - lam) <= tol * abs(new)
-                lam, v = new, [a.detach() for a in av]
-                if done:
-                    break
+                return [scale[j] * (torch.zeros_like(x) if h is None else h.detach()) for j, x, h in zip(used, v, hv)]
+
+            def start_vector() -> list[Any]:
+                return [torch.randn(params[j].shape, generator=gen, dtype=params[j].dtype).to(params[j].device)
+                        for j in used]
+
+            lam = _power(apply, start_vector(), iters, tol, 0.0)
+            if lam < 0:  # the dominant eigenvalue is negative: the top one is that of A - lam I, plus lam
+                lam = _power(apply, start_vector(), iters, tol, lam)
             del grads
             if not math.isfinite(lam):
                 raise RampupError(f"{owner}: the Hessian-vector products are not finite (batch {i})")
