@@ -13,7 +13,7 @@ import torch
 
 import rampup
 import rampup.torch
-from rampup.auto import OnlineWarmup, auto_warmup, probe, warmup_from_optimizer
+from rampup.auto import OnlineWarmup, auto_warmup, probe, sharpness_probe, warmup_from_optimizer
 from rampup.studies import resolve_warmup, run_one
 
 
@@ -41,6 +41,12 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
                         forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
                         trials=[list(t) for t in r.trials])
+        elif method == "sharpness":  # the top Hessian eigenvalue against the optimizer's edge of stability
+            pgen = torch.Generator().manual_seed(10_000 + seed)
+            r = sharpness_probe(model, opt, task.loss, task.batches(pgen), n_batches=3, iters=20)
+            info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
+                        sharpness=r.sharpness, forward=r.forward_passes, backward=r.backward_passes)
+            sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
         elif method.startswith("probe"):
             # "probe": the one-step line search; "probe-20": the multi-step ladder (20 updates per rung);
             # "probe-20+online": the online controller starting where the ladder says (growth 0.1)

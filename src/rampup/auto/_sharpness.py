@@ -52,7 +52,8 @@ def _power(apply: Callable[[list[Any]], list[Any]], v: list[Any], iters: int, to
         v = [x / norm for x in v]
         av = [a - shift * x for a, x in zip(apply(v), v)]
         new = math.fsum(float((x * a).sum()) for x, a in zip(v, av))  # Rayleigh quotient, |v| = 1
-        done = math.isfinite(lam) and abs(new - lam) <= tol * abs(new)
+        # converged when the eigenvalue sought (new + shift, not the shifted one) changes by less than tol
+        done = math.isfinite(lam) and abs(new - lam) <= tol * abs(new + shift)
         lam, v = new, av
         if done:
             break
