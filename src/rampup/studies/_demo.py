@@ -32,7 +32,8 @@ def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | No
          auto: bool = True, threads: int = 1, progress: bool = True, console: Any = None) -> DemoResult:
     """Train the Post-LN character transformer of ``postln-lm`` at the same high peak LR without warmup, with
     ``warmup``, and (``auto=True``) with the warmup :func:`rampup.auto.warmup_from_optimizer` chooses from the
-    task's optimizer, with no tuning (not with ``quick``: its few updates are shorter than that warmup); print a table (final train and validation loss, updates to the target loss,
+    task's optimizer and with :func:`rampup.auto.auto_warmup` (probe, then the online controller), with no tuning
+    (not with ``quick``: its few updates are shorter than those warmups); print a table (final train and validation loss, updates to the target loss,
     diverged, stalled) and write ``out``, a PNG with the loss curves and the LR curves side by side.
 
     Defaults are :data:`DEMO`; ``quick=True`` uses a tiny model and a few updates (for tests). One torch thread by
@@ -69,18 +70,20 @@ def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | No
         bar = Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        TextColumn("{task.fields[info]}"), console=con)
         bar.start()
-    runs_to_do = [("no warmup", "none"), (f"warmup {warmup}", warmup)]
+    runs_to_do: list[tuple[str, str, Any]] = [("no warmup", "none", None), (f"warmup {warmup}", warmup, None)]
     if auto and not quick:
-        runs_to_do.append(("auto warmup", _auto_warmup(task, peak_lr)))
+        runs_to_do.append(("auto warmup (rule)", _auto_warmup(task, peak_lr), None))
+        runs_to_do.append(("auto_warmup (probed)", "auto_warmup (probe + online)", _probed(seed)))
     try:
-        for label, spec in runs_to_do:
+        for label, spec, hook in runs_to_do:
             tid = bar.add_task(label, total=updates, info="") if bar else None
 
             def tick(t: int, loss: float, tid: Any = tid) -> None:
                 if bar is not None:
                     bar.update(tid, completed=t + 1, info=f"loss {loss:.3f}")
 
-            runs.append(run_one(task, peak_lr, spec, seed, updates, threads=threads, on_update=tick))
+            runs.append(run_one(task, peak_lr, spec, seed, updates, threads=threads, on_update=tick,
+                                scheduler=hook))
     finally:
         if bar is not None:
             bar.stop()
@@ -90,6 +93,21 @@ def demo(out: str | os.PathLike[str] = "rampup-demo.png", *, peak_lr: float | No
         con.print(_table(runs, task.name, peak_lr, updates))
         con.print(f"loss and LR curves: {png}")
     return DemoResult(runs, png)
+
+
+def _probed(seed: int) -> Any:
+    """A ``run_one`` scheduler hook: :func:`rampup.auto.auto_warmup` on the run's own model and optimizer, probing
+    on batches of its own (seeded apart from the training batches)."""
+
+    def hook(task: Any, model: Any, opt: Any, updates: int) -> Any:
+        import torch
+
+        from ..auto import auto_warmup
+
+        batches = task.batches(torch.Generator().manual_seed(10_000 + seed))
+        return auto_warmup(model, opt, task.loss, batches, total_steps=updates)
+
+    return hook
 
 
 def _auto_warmup(task: Any, peak_lr: float) -> str:
@@ -145,6 +163,6 @@ def _plot(path: Path, runs: list[RunResult], reference: float, target: float | N
     ax_lr.set_xlabel("update")
     ax_lr.set_ylabel("learning rate")
     ax_lr.legend(fontsize=8)
-    fig.suptitle(f"{runs[0].task}: the same model and peak LR, without warmup, with a fixed one and the automatic one",
-                 fontsize=11)
+    fig.suptitle(f"{runs[0].task}: the same model and peak LR, without warmup, with a fixed one and the "
+                 f"automatic ones", fontsize=11)
     fig.savefig(path, dpi=110)
