@@ -97,6 +97,11 @@ def test_guard_holds_the_peak_under_watch_before_the_hand_over():
     assert lrs[k + 4] == pytest.approx(BASE * 0.5) and sched.decisions["backoff"] == 1
     again = k + 4 + math.ceil(math.log(2) / math.log(1.05))  # from 0.5 at the halved rate 5%
     assert sched.peak_since == again and sched.handover == again + 10
+    # a guard in updates may outlast the run (it then never hands over); as a duration it is resolved
+    w, opt, sched = setup(start=0.05, growth=0.1, guard=500, total_steps=50)
+    drive(w, opt, sched, healthy(50))
+    assert sched.guard == 500 and sched.phase == "warmup" and sched.peak_since == k
+    assert setup(guard="10%", total_steps=50)[2].guard == 5
 
 
 def test_rising_loss_holds():

@@ -36,3 +36,22 @@ def test_the_demo_s_automatic_warmup_is_the_untuned_rule_for_the_task_s_adam():
     beta2 = opt.param_groups[0]["betas"][1]
     # Ma & Yarats: linear over 2 / (1 - beta2) updates, the first at 1/W of the peak
     assert _auto_warmup(task, 1e-2) == f"linear_warmup({round(2 / (1 - beta2))}, offset=1)"
+
+
+def test_the_demo_s_probed_run_is_auto_warmup_on_the_run_s_own_model():
+    from rampup.auto import OnlineWarmup
+    from rampup.studies import run_one
+    from rampup.studies._demo import _probed
+
+    made = []
+    hook = _probed(0)
+
+    def keep(task, model, opt, n):
+        made.append(hook(task, model, opt, n))
+        return made[-1]
+
+    r = run_one("postln-lm", 1e-2, "auto_warmup", 0, 12, task_options={"quick": True}, scheduler=keep)
+    sched = made[0]
+    assert isinstance(sched, OnlineWarmup) and sched.probe_result.steps == 20 and sched.guard == 20
+    # the run's LRs are the controller's: the peak times its start at the first update
+    assert r.lr_curve[0] == pytest.approx(r.peak_lr * sched.probe_result.start)

@@ -478,7 +478,7 @@ def _duration(owner: str, name: str, value: Any, budget: Budget | None, low: int
     """A duration (updates, ``"25%"``, ``"2ep"``) in updates, through the core's resolution of a warmup's length."""
     if isinstance(value, bool) or (isinstance(value, int) and value < low):
         raise RampupError(f"{owner}: {name} must be a whole number of updates >= {low} or a duration, got {value!r}")
-    if value == 0:
-        return 0
+    if isinstance(value, int):  # a count of updates needs no budget, and may outlast the run
+        return value
     w = to_schedule(owner, name, linear_warmup(value), budget)
     return max(low, w.length or 0)
