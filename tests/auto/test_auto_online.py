@@ -191,6 +191,7 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
     (dict(max_warmup="10%"), "total_steps"),
     (dict(grad_norm="yes"), "grad_norm must be True or False"),
     (dict(guard=-1), "guard must be a whole number of updates >= 0"),
+    (dict(guard="abc"), "OnlineWarmup: guard: .*cannot read duration 'abc'"),
 ])
 def test_bad_arguments(kwargs, match):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)

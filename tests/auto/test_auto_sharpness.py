@@ -165,3 +165,12 @@ def test_negative_dominant_eigenvalue_gives_the_top_positive_one():
     flat = Diag([-2.0, -50.0], [1.0, 1.0])  # no positive curvature: nothing bounds the LR
     r = sharpness_probe(flat, torch.optim.SGD(flat.parameters(), lr=0.1), quad, [None], iters=300, tol=1e-12)
     assert r.bounded and r.start == 1.0 and r.warmup.length == 0 and r.sharpness <= 0
+
+
+def test_linear_loss_has_no_curvature_and_no_bound():
+    m = torch.nn.Linear(2, 1)
+    r = sharpness_probe(m, torch.optim.SGD(m.parameters(), lr=10.0), lambda mm, b: mm(torch.ones(1, 2)).sum(), [None])
+    assert r.sharpness == 0.0 and r.bounded and r.start == 1.0 and r.warmup.length == 0
+    with pytest.raises(RampupError, match="does not depend on the optimizer's parameters"):
+        sharpness_probe(m, torch.optim.SGD(m.parameters(), lr=1.0), lambda mm, b: torch.ones((), requires_grad=True),
+                        [None])

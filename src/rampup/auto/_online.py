@@ -480,5 +480,9 @@ def _duration(owner: str, name: str, value: Any, budget: Budget | None, low: int
         raise RampupError(f"{owner}: {name} must be a whole number of updates >= {low} or a duration, got {value!r}")
     if isinstance(value, int):  # a count of updates needs no budget, and may outlast the run
         return value
-    w = to_schedule(owner, name, linear_warmup(value), budget)
+    try:
+        warm = linear_warmup(value)
+    except RampupError as e:
+        raise type(e)(f"{owner}: {name}: {e}") from None
+    w = to_schedule(owner, name, warm, budget)
     return max(low, w.length or 0)

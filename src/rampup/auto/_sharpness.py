@@ -176,9 +176,11 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
                          for p, g, gi in zip(params, grads, group_of)]
             else:
                 scale = [torch.full_like(p, math.sqrt(peaks[gi])) for p, gi in zip(params, group_of)]
-            used = [j for j, (g, s) in enumerate(zip(grads, scale)) if g is not None and s is not None]
-            if not used:
+            if all(g is None for g in grads):
                 raise RampupError(f"{owner}: the loss does not depend on the optimizer's parameters")
+            # a gradient with no graph is constant: its rows of the Hessian are zero
+            used = [j for j, (g, s) in enumerate(zip(grads, scale))
+                    if g is not None and s is not None and g.requires_grad]
             gen = torch.Generator().manual_seed(seed + i)
 
             def apply(v: list[Any]) -> list[Any]:
@@ -197,7 +199,7 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
                 return [torch.randn(params[j].shape, generator=gen, dtype=params[j].dtype).to(params[j].device)
                         for j in used]
 
-            lam = _power(apply, start_vector(), iters, tol, 0.0)
+            lam = _power(apply, start_vector(), iters, tol, 0.0) if used else 0.0  # a linear loss: H = 0
             if lam < 0:  # the dominant eigenvalue is negative: the top one is that of A - lam I, plus lam
                 lam = _power(apply, start_vector(), iters, tol, lam)
             del grads
