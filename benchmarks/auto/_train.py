@@ -63,6 +63,10 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
                 sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
         elif method == "online":  # the defaults: +10% per healthy update (the peak from 0.05 in 32 updates)
             sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, **(online or {}))
+        elif method.startswith("online(uw"):  # the defaults plus the update-to-weight ratio every k-th update
+            k = int(method[len("online(uw"):-1])
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, update_ratio_every=k,
+                                 **(online or {}))
         elif method.startswith("online(gn"):  # the defaults, with the gradient norm measured every k-th update
             k = int(method[len("online(gn"):-1])
             sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, grad_norm_every=k,

@@ -26,14 +26,15 @@ from rampup.studies import deterministic, get_task
 LM = dict(layers=6, d_model=64, heads=4, seq=32, batch=16)
 
 
-def loop(kind: str, updates: int, grad_norm_every: int) -> dict:
+def loop(kind: str, updates: int, grad_norm_every: int, update_ratio_every: int | None) -> dict:
     task = get_task("postln-lm", **LM)
     with deterministic(0, 1):
         model = task.build_model()
         opt = task.optimizer(model.parameters(), 1e-3)
         batches = task.batches(torch.Generator().manual_seed(0))
         if kind == "online":
-            sched = OnlineWarmup(opt, start=0.05, growth=1e-6, grad_norm_every=grad_norm_every)
+            sched = OnlineWarmup(opt, start=0.05, growth=1e-6, grad_norm_every=grad_norm_every,
+                                 update_ratio_every=update_ratio_every)
         else:
             sched = rampup.torch.Scheduler(opt, "linear(1000)")
         inside = 0.0
@@ -59,16 +60,18 @@ def main() -> None:
     ap.add_argument("--updates", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--grad-norm-every", type=int, default=1)
+    ap.add_argument("--update-ratio-every", type=int, default=None)
     a = ap.parse_args()
     torch.set_num_threads(1)
     runs: dict[str, list[dict]] = {"scheduler": [], "online": []}
     for _ in range(a.repeats):
         for kind in runs:
-            runs[kind].append(loop(kind, a.updates, a.grad_norm_every))
+            runs[kind].append(loop(kind, a.updates, a.grad_norm_every, a.update_ratio_every))
     per_update = {k: statistics.median(r["total_s"] for r in v) / a.updates for k, v in runs.items()}
     inside = {k: statistics.median(r["inside_s"] / r["total_s"] for r in v) for k, v in runs.items()}
     out = {
         "updates": a.updates, "repeats": a.repeats, "grad_norm_every": a.grad_norm_every,
+        "update_ratio_every": a.update_ratio_every,
         "update_ms": {k: 1e3 * v for k, v in per_update.items()},
         "inside_fraction": inside,
         "in_loop_extra": inside["online"] - inside["scheduler"],

@@ -1,6 +1,6 @@
 """Evaluate rampup.auto on the study tasks: no warmup, the fixed-warmup grid, the optimizer rule, the one-step
 probe, the Hessian sharpness probe, the multi-step probe (probe-20), the online controller (its defaults; its ramp from the optimizer's rule,
-"(rule)"; the gradient norm every 4th update only, "(gn4)"), the controller starting where the multi-step probe
+"(rule)"; the gradient norm every 4th update only, "(gn4)"; plus the update-to-weight ratio, "(uw1)"), the controller starting where the multi-step probe
 says, and rampup.auto.auto_warmup ("auto", with its guard at the default 20 updates, 0 or 40), over peak LRs and
 seeds.
 
@@ -34,8 +34,8 @@ TASKS = {
                               seeds=list(range(10)),
                               grid=["none", "linear(10)", "linear(25)", "linear(50)"]),
 }
-AUTO = ["rule", "probe", "sharpness", "probe-20", "online", "online(gn4)", "online(rule)", "probe-20+online", "auto",
-        "auto(guard=0)", "auto(guard=40)"]
+AUTO = ["rule", "probe", "sharpness", "probe-20", "online", "online(gn4)", "online(uw1)", "online(rule)",
+        "probe-20+online", "auto", "auto(guard=0)", "auto(guard=40)"]
 
 
 def study_rows(task: str) -> dict:

@@ -253,4 +253,40 @@ def test_measured_grad_norm_is_the_norm_of_all_gradients(dtypes):
     want = math.sqrt(sum(float((g.double() ** 2).sum()) for g in (a.grad, b.grad)))
     assert sched._grad_norm() == pytest.approx(want, rel=1e-6)
     sched.observe(2.0)  # observe records that norm in the open window (its sum and count)
-    assert sched.window[3:] == [pytest.approx(want, rel=1e-6), 1.0]
+    assert sched.window[3:5] == [pytest.approx(want, rel=1e-6), 1.0]
+
+
+def test_update_ratio_outlier_backs_off():
+    # SGD on (w^2).sum(): the update is lr * 2w, so |dw| / |w| = 2 lr exactly; the controller's own LR changes it
+    # by at most 10% per update, far below ratio_spike = 5. A planted gradient of 1e4 makes the ratio jump.
+    w, opt, sched = setup(start=0.02, growth=0.1, update_ratio_every=1, grad_norm=False)
+    grads = [None] * 30
+    grads[20] = 1e4
+    lrs = []
+    for t in range(30):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        if grads[t] is not None:
+            w.grad.fill_(grads[t])
+        sched.observe(1.0 + 1.0 / (t + 1))
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+        if t == 0:  # the first window's ratio, measured by the controller: 2 lr (float32 weights)
+            assert math.exp(sched.stats["u_mean"]) == pytest.approx(2 * lrs[0], rel=1e-5)
+    assert sched.decisions["backoff"] == 1 and lrs[21] == pytest.approx(lrs[20] * 0.5)
+    assert sched.stats["u_n"] == 30 and sched.stats["g_n"] == 0  # the ratio was measured, the norm was not
+    # the same run without the ratio does not see it (no loss spike, no grad norm)
+    w, opt, sched = setup(start=0.02, growth=0.1, grad_norm=False)
+    drive(w, opt, sched, [1.0 + 1.0 / (t + 1) for t in range(30)], grads)
+    assert sched.decisions["backoff"] == 0
+
+
+def test_state_without_the_ratio_fields_still_loads():
+    w, opt, sched = setup(start=0.05, update_ratio_every=2)
+    drive(w, opt, sched, healthy(7))
+    state = sched.state_dict()
+    old = dict(state, window=state["window"][:5], stats={k: v for k, v in state["stats"].items() if k[0] != "u"})
+    w2, opt2, fresh = setup(start=0.05, update_ratio_every=2)
+    fresh.load_state_dict(old)
+    assert fresh.window == state["window"][:5] + [0.0, 0.0] and fresh.stats["u_n"] == 0.0

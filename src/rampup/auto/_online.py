@@ -19,8 +19,9 @@ from ..torch._clock import attach_counter, check_count, check_optimizer, check_s
 __all__ = ["OnlineWarmup"]
 
 _FORMAT = "rampup.auto.OnlineWarmup/1"
-_LOSS, _N_OK, _N_BAD, _GN, _N_GN = range(5)  # the window's signals, summed over updates (and ranks)
-_STATS = ("n", "level", "var", "g_n", "g_mean")
+_LOSS, _N_OK, _N_BAD, _GN, _N_GN, _UR, _N_UR = range(7)  # the window's signals, summed over updates (and ranks)
+_WINDOW = 7
+_STATS = ("n", "level", "var", "g_n", "g_mean", "u_n", "u_mean")
 
 
 class OnlineWarmup(LRScheduler):
@@ -44,7 +45,10 @@ class OnlineWarmup(LRScheduler):
 
     - a non-finite loss or gradient norm in the window (or no signal at all): **hold** ``f``, history untouched;
     - after ``min_history`` windows, a **loss spike**, :math:`x > m + \max(z\sqrt{v}, \mathrm{margin}\cdot|m|)`, or
-      a **gradient-norm outlier**, :math:`\log g > \mu_g + \log(\mathrm{grad\_spike})`: **back off**,
+      a **gradient-norm outlier**, :math:`\log g > \mu_g + \log(\mathrm{grad\_spike})`, or (opt-in,
+      ``update_ratio_every``) an **update-to-weight ratio outlier**, :math:`\log u > \mu_u +
+      \log(\mathrm{ratio\_spike})` with :math:`u = \lVert\theta_{t+1} - \theta_t\rVert / \lVert\theta_t\rVert`:
+      **back off**,
       :math:`f \leftarrow \max(f \cdot \mathrm{backoff}, \mathrm{start}/10)`, and halve the growth rate (not below
       ``growth / 8``);
     - the loss above its level, :math:`x > m` (not falling): **hold**;
@@ -86,6 +90,10 @@ class OnlineWarmup(LRScheduler):
         max_warmup: hand over after this many updates even below the peak (updates or ``"25%"``); default none.
         guard: once at the peak, keep watching for this many updates (or a duration) before the hand-over; a
             back-off meanwhile resumes the ramp from below (default 0: hand over on reaching the peak).
+        update_ratio_every: measure the update-to-weight ratio ``|theta_after - theta_before| / |theta_before|``
+            at every n-th update (default None: not measured; it copies the parameters before the update, about
+            three passes over them per measure).
+        ratio_spike: an update ratio above ``ratio_spike`` times its geometric EMA is an outlier (default 5).
         grad_norm: measure the gradient norm in ``observe`` when none is passed (default True).
         grad_norm_every: measure it at every n-th update only (default 1: every update; the norm is the
             controller's main cost, one pass over the gradients, 1.8% of an update of a 6-layer d-64 transformer on
@@ -117,7 +125,7 @@ class OnlineWarmup(LRScheduler):
                  start: float = 0.05, growth: float | str = 0.1, backoff: float = 0.5, every: int = 1,
                  spike_z: float = 4.0, spike_margin: float = 0.05, grad_spike: float = 5.0, ema: float = 0.95,
                  fast_ema: float = 0.7, min_history: int = 5, max_warmup: int | str | None = None,
-                 guard: int | str = 0,
+                 guard: int | str = 0, update_ratio_every: int | None = None, ratio_spike: float = 5.0,
                  grad_norm: bool = True, grad_norm_every: int = 1, process_group: Any = None,
                  count: str = "updates") -> None:
         owner = "OnlineWarmup"
@@ -145,6 +153,10 @@ class OnlineWarmup(LRScheduler):
             raise RampupError(f"{owner}: grad_norm must be True or False, got {grad_norm!r}")
         self._measure = grad_norm
         self.grad_norm_every = _whole(owner, "grad_norm_every", grad_norm_every, 1)
+        self.update_ratio_every = None if update_ratio_every is None else \
+            _whole(owner, "update_ratio_every", update_ratio_every, 1)
+        self.ratio_spike = _number(owner, "ratio_spike", ratio_spike, 1.0, None, lo_open=True)
+        self._before: list[Any] | None = None
         self.max_warmup = None if max_warmup is None else _duration(owner, "max_warmup", max_warmup, self._budget)
         self.guard = _duration(owner, "guard", guard, self._budget, low=0)
         self.process_group = process_group
@@ -167,7 +179,7 @@ class OnlineWarmup(LRScheduler):
         self.handover_factor = 1.0
         self._then: Schedule | None = None
         self.stats = dict.fromkeys(_STATS, 0.0)
-        self.window = [0.0] * 5
+        self.window = [0.0] * _WINDOW
         self.window_updates = 0
         self.decisions = {"grow": 0, "hold": 0, "backoff": 0, "skip": 0}
 
@@ -197,6 +209,23 @@ class OnlineWarmup(LRScheduler):
                 w[_N_GN] += 1.0
         else:
             w[_N_BAD] += 1.0
+        if self.update_ratio_every is not None and self.last_epoch % self.update_ratio_every == 0:
+            with torch.no_grad():  # the weights before the update, to measure the update against after it
+                self._before = [p.detach().clone() for p in self._params if p.grad is not None]
+
+    def _update_ratio(self) -> float | None:
+        """``|theta - theta_before| / |theta_before|`` over the parameters copied by :meth:`observe`."""
+        before, self._before = self._before, None
+        if not before:
+            return None
+        now = [p.detach() for p in self._params if p.grad is not None]
+        if len(now) != len(before):
+            return None
+        with torch.no_grad():
+            diff = torch._foreach_sub(now, before)
+            d = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(diff))))
+            b = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(before))))
+        return d / b if b > 0 else None
 
     def _grad_norm(self) -> float | None:
         grads = [p.grad for p in self._params if p.grad is not None]
@@ -226,6 +255,14 @@ class OnlineWarmup(LRScheduler):
             k = 1
         self.last_epoch += k
         self._step_count += 1
+        if self._before is not None:
+            u = self._update_ratio()
+            if u is not None and self.phase == "warmup":
+                if math.isfinite(u):
+                    self.window[_UR] += u
+                    self.window[_N_UR] += 1.0
+                else:
+                    self.window[_N_BAD] += 1.0
         if self.phase == "warmup":
             self.window_updates += k
             if self.window_updates >= self.every:
@@ -236,7 +273,7 @@ class OnlineWarmup(LRScheduler):
 
     def _decide(self, k: int) -> None:
         sig = self._gather(self.window)
-        self.window = [0.0] * 5
+        self.window = [0.0] * _WINDOW
         self.window_updates = 0
         s = self.stats
         if sig[_N_BAD] > 0 or sig[_N_OK] == 0:
@@ -250,8 +287,12 @@ class OnlineWarmup(LRScheduler):
         spike = ready and x > level + max(self.spike_z * math.sqrt(s["var"]), self.spike_margin * abs(level))
         if ready and log_g is not None and s["g_n"] >= self.min_history:
             spike = spike or log_g > s["g_mean"] + math.log(self.grad_spike)
+        u = sig[_UR] / sig[_N_UR] if sig[_N_UR] > 0 else None
+        log_u = math.log(u) if u is not None and u > 0 else None
+        if ready and log_u is not None and s["u_n"] >= self.min_history:
+            spike = spike or log_u > s["u_mean"] + math.log(self.ratio_spike)
         rising = ready and x > level
-        self._update_stats(x, log_g)
+        self._update_stats(x, log_g, log_u)
         if spike:
             self.decisions["backoff"] += 1
             self.factor = max(self.factor * self.backoff, self._floor)
@@ -270,7 +311,7 @@ class OnlineWarmup(LRScheduler):
             if self.last_epoch - self.peak_since >= self.guard:
                 self._hand_over()
 
-    def _update_stats(self, x: float, log_g: float | None) -> None:
+    def _update_stats(self, x: float, log_g: float | None, log_u: float | None = None) -> None:
         s = self.stats
         if s["n"] == 0:
             s["level"] = x
@@ -282,6 +323,9 @@ class OnlineWarmup(LRScheduler):
         if log_g is not None:
             s["g_mean"] = log_g if s["g_n"] == 0 else self.ema * s["g_mean"] + (1 - self.ema) * log_g
             s["g_n"] += 1
+        if log_u is not None:
+            s["u_mean"] = log_u if s["u_n"] == 0 else self.ema * s["u_mean"] + (1 - self.ema) * log_u
+            s["u_n"] += 1
 
     def _gather(self, window: list[float]) -> list[float]:
         """The window's signals summed over every rank, in rank order (the same floats on every rank)."""
@@ -407,8 +451,9 @@ class OnlineWarmup(LRScheduler):
         self.peak_since = None if p is None else check_step(owner, p)
         self.handover_factor = _number(owner, "handover_factor", state_dict["handover_factor"], 0.0, 1.0)
         self._then = None
-        self.stats = {k: float(state_dict["stats"][k]) for k in _STATS}
-        self.window = [float(v) for v in state_dict["window"]]
+        self.stats = {k: float(state_dict["stats"].get(k, 0.0)) for k in _STATS}  # older states: no ratio yet
+        window = [float(v) for v in state_dict["window"]]
+        self.window = window + [0.0] * (_WINDOW - len(window))
         self.window_updates = int(state_dict["window_updates"])
         self.decisions = {k: int(v) for k, v in state_dict["decisions"].items()}
         self._apply()
