@@ -17,6 +17,12 @@ from rampup.auto import OnlineWarmup, auto_warmup, probe, sharpness_probe, warmu
 from rampup.studies import resolve_warmup, run_one
 
 
+def _probed(r: Any) -> dict[str, Any]:
+    """What every probe's result records: the warmup it chose, where it starts, and its cost."""
+    return dict(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start, forward=r.forward_passes,
+                backward=r.backward_passes)
+
+
 def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed: int, updates: int,
           steps_per_epoch: int | None = None, online: dict[str, Any] | None = None) -> dict[str, Any]:
     info: dict[str, Any] = {}
@@ -38,14 +44,11 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             sched = auto_warmup(model, opt, task.loss, task.batches(pgen), total_steps=n,
                                 steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, **extra)
             r = sched.probe_result
-            info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
-                        forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
-                        trials=[list(t) for t in r.trials])
+            info.update(_probed(r), bounded=r.bounded, trials=[list(t) for t in r.trials])
         elif method == "sharpness":  # the top Hessian eigenvalue against the optimizer's edge of stability
             pgen = torch.Generator().manual_seed(10_000 + seed)
             r = sharpness_probe(model, opt, task.loss, task.batches(pgen), n_batches=3, iters=20)
-            info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
-                        sharpness=r.sharpness, forward=r.forward_passes, backward=r.backward_passes)
+            info.update(_probed(r), sharpness=r.sharpness)
             sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
         elif method.startswith("probe"):
             # "probe": the one-step line search; "probe-20": the multi-step ladder (20 updates per rung);
@@ -53,9 +56,7 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             steps = 20 if method.startswith("probe-20") else 1
             pgen = torch.Generator().manual_seed(10_000 + seed)
             r = probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=steps)
-            info.update(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start,
-                        forward=r.forward_passes, backward=r.backward_passes, bounded=r.bounded,
-                        trials=[list(t) for t in r.trials])
+            info.update(_probed(r), bounded=r.bounded, trials=[list(t) for t in r.trials])
             if "+online" in method:
                 sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, start=r.start,
                                      growth=0.1, **(online or {}))

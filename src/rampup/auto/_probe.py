@@ -152,12 +152,7 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
     import torch
 
     owner = "probe"
-    if not isinstance(model, torch.nn.Module):
-        raise RampupError(f"{owner}: model must be a torch.nn.Module, got {model!r}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise RampupError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
-    if not callable(loss_fn):
-        raise RampupError(f"{owner}: loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+    _check_inputs(owner, model, optimizer, loss_fn)
     _check_int(owner, "n_batches", n_batches, 1)
     _check_int(owner, "bisections", bisections, 0)
     _check_int(owner, "seed", seed, 0)
@@ -173,14 +168,7 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
         if not ok or not (lo < value <= hi if name != "max_scale" else lo <= value < hi):
             raise RampupError(f"{owner}: {name} must be a finite number in ({lo:g}, {hi:g}], got {value!r}")
 
-    want = max(n_batches, steps) if steps > 1 else n_batches
-    taken = []
-    for b in batches:
-        taken.append(b)
-        if len(taken) == want:
-            break
-    if not taken:
-        raise RampupError(f"{owner}: batches gave no batch")
+    taken = _take(owner, batches, max(n_batches, steps) if steps > 1 else n_batches)
 
     peaks = [_peak(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
     params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -229,13 +217,7 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
 
     crit = float(statistics.median(per_batch))
     start = min(1.0, safety * crit)
-    if start >= 1.0:
-        warm: Schedule = linear_warmup(0)
-        what = "the peak is below the safe fraction of it: no warmup"
-    else:
-        warm = geometric_warmup(max(1, math.ceil(doubling * math.log2(1.0 / start))), start=start)
-        what = (f"start at {start:.3g} x peak (safety {safety:g} x critical) and double every {doubling:g} "
-                f"updates: {warm.length} updates")
+    warm, what = _doubling_warmup(start, safety, doubling, "it")
     lrs = tuple(crit * p for p in peaks)
     sentence = (f"one update at {crit:.3g} x the peak LR (critical LR {lrs[0]:.3g}{' or more' if bounded else ''}) "
                 f"is the most that does not raise the loss on {len(per_batch)} batches; {what}")
@@ -331,6 +313,41 @@ def _probe_steps(owner: str, model: Any, optimizer: Any, loss_fn: Callable[[Any,
                                        "margin": margin, "batches": len(evals)}, sentence, _SMITH)
     return ProbeResult(start, lrs, (), chosen == 0, start, warm, counts[0], counts[1], why, steps=steps,
                        trials=trials, start_loss=l0)
+
+
+def _check_inputs(owner: str, model: Any, optimizer: Any, loss_fn: Any) -> None:
+    """The probes' common arguments: a torch module, a torch optimizer, a callable ``loss_fn(model, batch)``."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise RampupError(f"{owner}: model must be a torch.nn.Module, got {model!r}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise RampupError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
+    if not callable(loss_fn):
+        raise RampupError(f"{owner}: loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+
+
+def _take(owner: str, batches: Iterable[Any], n: int) -> list[Any]:
+    """The first ``n`` batches (fewer if ``batches`` ends sooner, none is an error)."""
+    taken: list[Any] = []
+    for b in batches:
+        taken.append(b)
+        if len(taken) == n:
+            break
+    if not taken:
+        raise RampupError(f"{owner}: batches gave no batch")
+    return taken
+
+
+def _doubling_warmup(start: float, safety: float, doubling: float, limit: str) -> tuple[Schedule, str]:
+    """The one-step probes' rule: from ``start`` x peak, doubling every ``doubling`` updates
+    (``linear_warmup(0)`` when ``start`` is 1), and the phrase that says so; ``limit`` names what ``start`` is a
+    safe fraction of."""
+    if start >= 1.0:
+        return linear_warmup(0), f"the peak is below the safe fraction of {limit}: no warmup"
+    warm = geometric_warmup(max(1, math.ceil(doubling * math.log2(1.0 / start))), start=start)
+    return warm, (f"start at {start:.3g} x peak (safety {safety:g} x critical) and double every {doubling:g} "
+                  f"updates: {warm.length} updates")
 
 
 def _line_search(rises: Callable[[float], bool], lo_cap: float, hi_cap: float, bisections: int) -> tuple[float, bool]:

@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .._errors import RampupError
-from .._schedule import Schedule
-from .._warmup import geometric_warmup, linear_warmup
-from ._probe import ProbeResult, _check_int, _devices, _peak, _Saved, _value
+from ._probe import (ProbeResult, _check_inputs, _check_int, _devices, _doubling_warmup, _peak, _Saved, _take,
+                     _value)
 from ._rules import Explanation
 
 __all__ = ["sharpness_probe"]
@@ -125,12 +124,7 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
     import torch
 
     owner = "sharpness_probe"
-    if not isinstance(model, torch.nn.Module):
-        raise RampupError(f"{owner}: model must be a torch.nn.Module, got {model!r}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise RampupError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
-    if not callable(loss_fn):
-        raise RampupError(f"{owner}: loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+    _check_inputs(owner, model, optimizer, loss_fn)
     _check_int(owner, "n_batches", n_batches, 1)
     _check_int(owner, "iters", iters, 1)
     _check_int(owner, "seed", seed, 0)
@@ -139,13 +133,7 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
         if not ok or not 0.0 < value <= hi:
             raise RampupError(f"{owner}: {name} must be a finite number in (0, {hi:g}], got {value!r}")
     k, k_why = _threshold(owner, optimizer, optimizer.param_groups[0])
-    taken = []
-    for b in batches:
-        taken.append(b)
-        if len(taken) == n_batches:
-            break
-    if not taken:
-        raise RampupError(f"{owner}: batches gave no batch")
+    taken = _take(owner, batches, n_batches)
 
     peaks = [_peak(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
     params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -213,13 +201,7 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
     crit = float(statistics.median(per_batch))
     bounded = not math.isfinite(crit)
     start = 1.0 if bounded else min(1.0, safety * crit)
-    if start >= 1.0:
-        warm: Schedule = linear_warmup(0)
-        what = "the peak is below the safe fraction of the edge: no warmup"
-    else:
-        warm = geometric_warmup(max(1, math.ceil(doubling * math.log2(1.0 / start))), start=start)
-        what = (f"start at {start:.3g} x peak (safety {safety:g} x critical) and double every {doubling:g} "
-                f"updates: {warm.length} updates")
+    warm, what = _doubling_warmup(start, safety, doubling, "the edge")
     lam = float(statistics.median(lams))
     lrs = tuple(crit * p for p in peaks)
     sentence = (f"the top eigenvalue of the {'preconditioned ' if adam else ''}Hessian scaled by the peak LRs is "
