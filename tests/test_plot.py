@@ -60,9 +60,29 @@ def test_schedules_show_their_curve_in_jupyter():
 
     import matplotlib.image
 
-    import rampup
+    from IPython.core.interactiveshell import InteractiveShell
 
-    png = rampup.parse("linear(5%) >> cosine(to=0.1)", total_steps=1000)._repr_png_()
+    import rampup
+    import rampup.plot
+
+    shell = InteractiveShell.instance()
+    rampup.plot.notebook_display(shell)
+    data, _ = shell.display_formatter.format(rampup.parse("linear(5%) >> cosine(to=0.1)", total_steps=1000))
+    png = data["image/png"]
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     img = matplotlib.image.imread(io.BytesIO(png), format="png")
     assert img.shape[0] > 100 and img.shape[1] > 200
+
+
+def test_import_inside_a_notebook_shell_registers_the_curve_display():
+    """``import rampup`` inside a running IPython shell draws schedules without any call (fresh process)."""
+    import subprocess
+    import sys
+
+    code = ("from IPython.core.interactiveshell import InteractiveShell\n"
+            "shell = InteractiveShell.instance()\n"
+            "import rampup\n"
+            "data, _ = shell.display_formatter.format(rampup.linear_warmup(10))\n"
+            "print(data['image/png'][:4] == b'\\x89PNG', data['text/plain'])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "linear_warmup(10)"]

@@ -22,7 +22,7 @@ def test_ten_line_example_runs_and_its_comments_are_true():
 def test_every_spec_in_the_shape_tables_is_a_known_name():
     names = set(re.findall(r"^\| `([a-z_]+)\(", README, re.M))
     assert names, "no specs found"
-    unknown = {n for n in names if n not in rampup._schedule.FACTORIES}
+    unknown = {n for n in names if n not in rampup.core.spec.FACTORIES}
     assert not unknown
 
 

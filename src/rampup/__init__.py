@@ -14,24 +14,14 @@ peak learning rate::
 The core depends on numpy only; the framework adapters (torch, optax, keras, sb3) import their framework lazily.
 """
 
-from ._compose import (
-    Clip,
-    Product,
-    Repeat,
-    Scaled,
-    Sequence,
-    clip,
-    one_cycle,
-    product,
-    repeat,
-    scaled,
-    sequence,
-    tri_stage,
-    with_warmup,
-    wsd,
-)
-from ._config import ScheduleConfig, load_config
-from ._decay import (
+import importlib as _importlib
+import sys as _sys
+from typing import Any as _Any
+
+from .check import Finding, lint
+from .config import ScheduleConfig, load_config
+from .core.compose import Clip, Repeat, clip, one_cycle, repeat, tri_stage, with_warmup, wsd
+from .core.decay import (
     Constant,
     Decay,
     ExpDecay,
@@ -51,12 +41,11 @@ from ._decay import (
     sqrt_decay,
     step_decay,
 )
-from ._errors import BudgetError, RampupError, SpecError
-from ._lint import Finding, lint
-from ._schedule import Schedule
-from ._spec import as_schedule, from_dict, parse
-from ._units import Budget, Duration
-from ._warmup import (
+from .core.errors import BudgetError, RampupError, SpecError
+from .core.schedule import Product, Scaled, Schedule, Sequence, product, scaled, sequence
+from .core.spec import as_schedule, from_dict, parse
+from .core.units import Budget, Duration
+from .core.warmup import (
     RAdamWarmup,
     SaturatingWarmup,
     Warmup,
@@ -135,3 +124,29 @@ __all__ = [
     "with_warmup",
     "wsd",
 ]
+
+#: subpackages that ``rampup.<name>`` imports on first use, so ``import rampup`` stays numpy-only and fast
+_LAZY = ("auto", "check", "core", "keras", "lightning", "optax", "plot", "sb3", "studies", "torch")
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'rampup' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+def _show_in_notebooks() -> None:
+    """Inside IPython/Jupyter, draw schedules as their curve (the core itself knows nothing of plots)."""
+    ipython = _sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is not None:
+        from .plot import notebook_display
+
+        notebook_display(shell)
+
+
+_show_in_notebooks()

@@ -21,18 +21,19 @@ import sys
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import numpy as np
 import typer
 from typer.core import TyperGroup
 
-from ._config import load_config
-from ._errors import BudgetError, RampupError
-from ._lint import Finding, lint, warmup_info
-from ._schedule import Schedule, check_number
-from ._spec import parse
-from ._units import Budget
+from .check import Finding, lint, warmup_info
+from .config import load_config
+from .core.errors import BudgetError, RampupError
+from .core.schedule import Schedule
+from .core.spec import parse
+from .core.units import Budget
+from .core.validate import check_number
 from .studies.cli import register as register_studies
 
 __all__ = ["app", "main"]
@@ -127,8 +128,8 @@ def _total(s: Schedule, budget: Budget) -> int:
     return total
 
 
-def _runs(specs: List[str] | None, configs: List[Path] | None, fields: dict[str, Any], lr: float | None,
-          beta2: float | None = None, one: bool = False) -> List[_Run]:
+def _runs(specs: list[str] | None, configs: list[Path] | None, fields: dict[str, Any], lr: float | None,
+          beta2: float | None = None, one: bool = False) -> list[_Run]:
     specs, configs = specs or [], configs or []
     if lr is not None:
         check_number("--lr", "the peak learning rate", lr, 0.0, None, lo_open=True)
@@ -157,9 +158,9 @@ _LR = typer.Option(None, "--lr", help="the peak learning rate: show absolute val
 # ---- show -------------------------------------------------------------------------------------------------------
 
 @app.command()
-def show(spec: Optional[str] = _SPEC, config: Optional[Path] = _CONFIG, total: Optional[int] = _TOTAL,
-         steps_per_epoch: Optional[int] = _SPE, epochs: Optional[float] = _EPOCHS, batch_size: Optional[int] = _BATCH,
-         grad_accum: Optional[int] = _ACCUM, tokens_per_step: Optional[int] = _TOKENS, lr: Optional[float] = _LR,
+def show(spec: str | None = _SPEC, config: Path | None = _CONFIG, total: int | None = _TOTAL,
+         steps_per_epoch: int | None = _SPE, epochs: float | None = _EPOCHS, batch_size: int | None = _BATCH,
+         grad_accum: int | None = _ACCUM, tokens_per_step: int | None = _TOKENS, lr: float | None = _LR,
          width: int = typer.Option(64, min=16, max=400, help="width of the terminal plot in characters"),
          height: int = typer.Option(12, min=4, max=100, help="height of the terminal plot in lines")) -> None:
     """A summary (first update, warmup, peak, end) and a plot of the schedule in the terminal."""
@@ -254,7 +255,7 @@ def _chart(steps: Any, values: Any, n: int, warmup: int | None, width: int, heig
     if warmup is not None and 0 < warmup < n:
         at = int(round(warmup / n * (cols // 2 - 1)))
         mark = f"^{warmup}"
-        if 1 <= at and at + len(mark) < inner:
+        if at >= 1 and at + len(mark) < inner:
             axis += " " * (at - 1) + mark + " " * (inner - at - len(mark) + 1) + right
             return "\n".join(lines) + "\n" + axis + "\n" + " " * (label_w + 1) + f"update (^ warmup ends at {warmup})"
     axis += " " * max(1, inner) + right
@@ -268,15 +269,15 @@ def _clip_text(text: str, n: int) -> str:
 # ---- plot -------------------------------------------------------------------------------------------------------
 
 @app.command()
-def plot(specs: Optional[List[str]] = _SPECS,
-         config: Optional[List[Path]] = typer.Option(None, "--config", "-c", dir_okay=False, show_default=False,
+def plot(specs: list[str] | None = _SPECS,
+         config: list[Path] | None = typer.Option(None, "--config", "-c", dir_okay=False, show_default=False,
                                                      help="a config file (repeat for several)"),
          output: Path = typer.Option(..., "--output", "-o", dir_okay=False, help="the picture: .png, .svg or .pdf"),
-         total: Optional[int] = _TOTAL, steps_per_epoch: Optional[int] = _SPE, epochs: Optional[float] = _EPOCHS,
-         batch_size: Optional[int] = _BATCH, grad_accum: Optional[int] = _ACCUM,
-         tokens_per_step: Optional[int] = _TOKENS, lr: Optional[float] = _LR,
+         total: int | None = _TOTAL, steps_per_epoch: int | None = _SPE, epochs: float | None = _EPOCHS,
+         batch_size: int | None = _BATCH, grad_accum: int | None = _ACCUM,
+         tokens_per_step: int | None = _TOKENS, lr: float | None = _LR,
          log: bool = typer.Option(False, "--log", help="logarithmic y axis"),
-         title: Optional[str] = typer.Option(None, help="the figure's title")) -> None:
+         title: str | None = typer.Option(None, help="the figure's title")) -> None:
     """Draw one or more schedules, overlaid, to a PNG, SVG or PDF file; warmup ends are dashed."""
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
@@ -302,13 +303,13 @@ class _Format(str, Enum):
 
 
 @app.command()
-def values(spec: Optional[str] = _SPEC, config: Optional[Path] = _CONFIG, total: Optional[int] = _TOTAL,
-           steps_per_epoch: Optional[int] = _SPE, epochs: Optional[float] = _EPOCHS,
-           batch_size: Optional[int] = _BATCH, grad_accum: Optional[int] = _ACCUM,
-           tokens_per_step: Optional[int] = _TOKENS, lr: Optional[float] = _LR,
+def values(spec: str | None = _SPEC, config: Path | None = _CONFIG, total: int | None = _TOTAL,
+           steps_per_epoch: int | None = _SPE, epochs: float | None = _EPOCHS,
+           batch_size: int | None = _BATCH, grad_accum: int | None = _ACCUM,
+           tokens_per_step: int | None = _TOKENS, lr: float | None = _LR,
            format: _Format = typer.Option(_Format.csv, "--format", "-f", help="csv or json"),
            every: int = typer.Option(1, "--every", "-k", min=1, help="every k-th update only"),
-           output: Optional[Path] = typer.Option(None, "--output", "-o", dir_okay=False,
+           output: Path | None = typer.Option(None, "--output", "-o", dir_okay=False,
                                                  help="write to this file instead of stdout")) -> None:
     """The schedule's numbers, one row per update 0 .. total-1 (or every k-th): step, factor (and lr)."""
     fields = _budget_fields(total, steps_per_epoch, epochs, batch_size, grad_accum, tokens_per_step)
@@ -337,13 +338,13 @@ def values(spec: Optional[str] = _SPEC, config: Optional[Path] = _CONFIG, total:
 # ---- lint -------------------------------------------------------------------------------------------------------
 
 @app.command("lint")
-def lint_cmd(specs: Optional[List[str]] = _SPECS,
-             config: Optional[List[Path]] = typer.Option(None, "--config", "-c", dir_okay=False, show_default=False,
+def lint_cmd(specs: list[str] | None = _SPECS,
+             config: list[Path] | None = typer.Option(None, "--config", "-c", dir_okay=False, show_default=False,
                                                          help="a config file (repeat for several)"),
-             total: Optional[int] = _TOTAL, steps_per_epoch: Optional[int] = _SPE, epochs: Optional[float] = _EPOCHS,
-             batch_size: Optional[int] = _BATCH, grad_accum: Optional[int] = _ACCUM,
-             tokens_per_step: Optional[int] = _TOKENS,
-             beta2: Optional[float] = typer.Option(None, "--beta2",
+             total: int | None = _TOTAL, steps_per_epoch: int | None = _SPE, epochs: float | None = _EPOCHS,
+             batch_size: int | None = _BATCH, grad_accum: int | None = _ACCUM,
+             tokens_per_step: int | None = _TOKENS,
+             beta2: float | None = typer.Option(None, "--beta2",
                                                    help="Adam's beta2, for the hint on the warmup length"),
              max_jump: float = typer.Option(0.1, "--max-jump",
                                             help="the largest change of the factor in one update not reported"),

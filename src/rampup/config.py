@@ -27,13 +27,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from ._errors import RampupError
-from ._schedule import Schedule
-from ._units import Budget
+from .core.errors import RampupError
+from .core.schedule import Schedule
+from .core.units import Budget
 
 __all__ = ["ScheduleConfig", "load_config"]
 
@@ -162,7 +163,6 @@ def _read(path: Path) -> Any:
 @functools.cache
 def _model() -> Any:
     """The pydantic model of a config (built on first use, so ``import rampup`` does not import pydantic)."""
-    from typing import Optional, Tuple
 
     from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -173,9 +173,9 @@ def _model() -> Any:
 
     class Optimizer(BaseModel):
         model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-        name: Optional[str] = None
-        betas: Optional[Tuple[float, float]] = None
-        momentum: Optional[float] = Field(None, ge=0.0, lt=1.0)
+        name: str | None = None
+        betas: tuple[float, float] | None = None
+        momentum: float | None = Field(None, ge=0.0, lt=1.0)
 
         _no_bool = field_validator("momentum", mode="before")(no_bool)
 
@@ -196,14 +196,14 @@ def _model() -> Any:
     class Config(BaseModel):
         model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
         schedule: Any
-        lr: Optional[float] = Field(None, gt=0.0)
-        total_steps: Optional[int] = Field(None, ge=1)
-        steps_per_epoch: Optional[int] = Field(None, ge=1)
-        epochs: Optional[float] = Field(None, gt=0.0)
-        batch_size: Optional[int] = Field(None, ge=1)
+        lr: float | None = Field(None, gt=0.0)
+        total_steps: int | None = Field(None, ge=1)
+        steps_per_epoch: int | None = Field(None, ge=1)
+        epochs: float | None = Field(None, gt=0.0)
+        batch_size: int | None = Field(None, ge=1)
         grad_accum: int = Field(1, ge=1)
-        tokens_per_step: Optional[int] = Field(None, ge=1)
-        optimizer: Optional[Optimizer] = None
+        tokens_per_step: int | None = Field(None, ge=1)
+        optimizer: Optimizer | None = None
 
         _no_bool = field_validator("lr", *_BUDGET_FIELDS, mode="before")(no_bool)
 
@@ -224,7 +224,7 @@ def _build(name: str, data: dict[str, Any]) -> ScheduleConfig:
     except RampupError as e:
         raise RampupError(f"{name}: {_one_line(str(e))}") from None
     raw = cfg.schedule
-    from ._spec import from_dict, parse
+    from .core.spec import from_dict, parse
 
     try:
         if isinstance(raw, str):

@@ -22,9 +22,10 @@ from typing import Any
 
 import keras
 
-from ._errors import SpecError
-from ._schedule import Schedule, check_number
-from ._spec import as_schedule
+from .core.errors import SpecError
+from .core.schedule import Schedule
+from .core.spec import as_schedule
+from .core.validate import check_number
 
 __all__ = ["LRSchedule"]
 

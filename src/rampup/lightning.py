@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ._errors import RampupError
+from .core.errors import RampupError
 
 __all__ = ["StepIntervalWarning", "scheduler_config"]
 
@@ -61,8 +61,8 @@ def scheduler_config(optimizer_or_scheduler: Any, schedule: Any = None, *, inter
 
 def _warmup_updates(scheduler: Any) -> int:
     """The longest warmup (in updates) that opens an LR schedule of ``scheduler``, 0 if none does."""
-    from ._compose import Sequence
-    from ._warmup import Warmup
+    from .core.schedule import Sequence
+    from .core.warmup import Warmup
 
     longest = 0
     for s in scheduler.schedules.get("lr", []):

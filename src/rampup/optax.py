@@ -19,11 +19,13 @@ the same clock as rampup's ``step``, so ``rampup.optax.schedule(s, peak)(t) == p
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ._errors import RampupError
-from ._schedule import Schedule, check_number
-from ._spec import as_schedule
+from .core.errors import RampupError
+from .core.schedule import Schedule
+from .core.spec import as_schedule
+from .core.validate import check_number
 
 __all__ = ["inject_hyperparams", "schedule"]
 

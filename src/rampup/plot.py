@@ -7,13 +7,14 @@ window, never touches pyplot's global figures and works on machines with no disp
 from __future__ import annotations
 
 import io
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-from ._errors import RampupError
-from ._lint import warmup_info
-from ._schedule import Schedule
+from .check.facts import warmup_info
+from .core.errors import RampupError
+from .core.schedule import Schedule
 
 __all__ = ["default_steps", "draw", "figure", "repr_png"]
 
@@ -138,3 +139,26 @@ def repr_png(schedule: Schedule) -> bytes | None:
 
 def _shorten(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def notebook_display(shell: Any) -> None:
+    """Show every schedule as its curve in a Jupyter/IPython ``shell`` (``import rampup`` does this by itself when
+    it runs inside one); without matplotlib the PNG formatter returns None and the spec text is shown instead.
+
+    Example:
+        >>> from IPython.core.interactiveshell import InteractiveShell
+        >>> import rampup, rampup.plot
+        >>> shell = InteractiveShell.instance()
+        >>> rampup.plot.notebook_display(shell)
+        >>> "image/png" in shell.display_formatter.format(rampup.linear_warmup(10))[0]
+        True
+    """
+    shell.display_formatter.formatters["image/png"].for_type(Schedule, _png_or_none)
+
+
+def _png_or_none(schedule: Schedule) -> bytes | None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    return repr_png(schedule)

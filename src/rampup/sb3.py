@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import RampupError
-from ._schedule import Schedule, check_number
-from ._spec import as_schedule
+from .core.errors import RampupError
+from .core.schedule import Schedule
+from .core.spec import as_schedule
+from .core.validate import check_number
 
 __all__ = ["EpsilonSchedule", "LRSchedule", "progress_schedule"]
 _UNITS = ("env_steps", "updates")

@@ -44,7 +44,7 @@ BASES = (0.1, 0.03)
 
 
 def test_specs_cover_every_factory():
-    from rampup._schedule import FACTORIES
+    from rampup.core.spec import FACTORIES
 
     text = " ".join(SPECS)
     aliases = {"linear_warmup": "linear(", "cosine_decay": "cosine("}

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import RampupError
-from .._schedule import Schedule
-from .._warmup import geometric_warmup, linear_warmup
+from ..core.errors import RampupError
+from ..core.schedule import Schedule
+from ..core.warmup import geometric_warmup, linear_warmup
 from ._rules import Explanation
 
 __all__ = ["ProbeResult", "probe"]

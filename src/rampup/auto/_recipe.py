@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._errors import RampupError
-from .._schedule import Schedule
+from ..core.errors import RampupError
+from ..core.schedule import Schedule
 from ._online import OnlineWarmup
 from ._probe import probe
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import BudgetError, RampupError
-from .._schedule import Schedule
-from .._spec import from_dict, parse
-from .._units import Budget
-from .._warmup import linear_warmup, untuned_warmup
+from ..core.errors import BudgetError, RampupError
+from ..core.schedule import Schedule
+from ..core.spec import from_dict, parse
+from ..core.units import Budget
+from ..core.warmup import linear_warmup, untuned_warmup
 
 __all__ = ["Explanation", "WarmupChoice", "warmup_from_optimizer"]
 

@@ -8,9 +8,8 @@ import statistics
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._errors import RampupError
-from ._probe import (ProbeResult, _check_inputs, _check_int, _devices, _doubling_warmup, _peak, _Saved, _take,
-                     _value)
+from ..core.errors import RampupError
+from ._probe import ProbeResult, _check_inputs, _check_int, _devices, _doubling_warmup, _peak, _Saved, _take, _value
 from ._rules import Explanation
 
 __all__ = ["sharpness_probe"]

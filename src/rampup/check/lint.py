@@ -31,18 +31,18 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from ._compose import Clip, Product, Repeat, Scaled, Sequence
-from ._decay import Decay, ExpDecay, MultiStep, Noam
-from ._errors import BudgetError, RampupError
-from ._schedule import Schedule, check_number
-from ._units import Budget, Duration
-from ._warmup import RAdamWarmup, SaturatingWarmup, Warmup
+from ..core.errors import BudgetError, RampupError
+from ..core.schedule import Scaled, Schedule
+from ..core.units import Budget, Duration
+from ..core.validate import check_number
+from ..core.warmup import RAdamWarmup, Warmup
+from .facts import WarmupInfo, joins, stepwise, warmup_info
 
-__all__ = ["Finding", "WarmupInfo", "lint", "warmup_info"]
+__all__ = ["Finding", "lint"]
 
 _SEVERITIES = ("error", "warning", "hint")
 _CHUNK = 1 << 20  # updates evaluated at once: bounds memory for runs of billions of updates
@@ -78,86 +78,6 @@ class Finding:
     def __str__(self) -> str:
         where = "run" if self.step is None else f"step {self.step}"
         return f"{where}: {self.severity} [{self.code}] {self.message}"
-
-
-@dataclass(frozen=True)
-class WarmupInfo:
-    """Where a schedule's warmup is: the phase, its length in updates (``None`` if it never ends or is not
-    resolved), and ``tau`` for saturating warmups."""
-
-    phase: Schedule
-    length: int | None
-    tau: float | None = None
-
-
-def warmup_info(schedule: Schedule) -> WarmupInfo | None:
-    """The warmup of ``schedule``: the first phase of a sequence, a factor of a product, the cycle of a repeat.
-
-    Recognises :class:`Warmup`, :class:`SaturatingWarmup`, :class:`RAdamWarmup` and :class:`Noam` (whose rise
-    lasts ``warmup`` updates). Returns ``None`` when the schedule has no warmup.
-
-    Example:
-        >>> import rampup
-        >>> from rampup._lint import warmup_info
-        >>> warmup_info(rampup.parse("linear(500) >> cosine()")).length
-        500
-    """
-    s = schedule
-    if isinstance(s, (Scaled, Clip, Repeat)):
-        return warmup_info(s.schedule)
-    if isinstance(s, Sequence):
-        return warmup_info(s.phases[0])
-    if isinstance(s, Product):
-        for f in s.factors:
-            info = warmup_info(f)
-            if info is not None:
-                return info
-        return None
-    if isinstance(s, Warmup):
-        return WarmupInfo(s, s.duration if isinstance(s.duration, int) else None)
-    if isinstance(s, SaturatingWarmup):
-        return WarmupInfo(s, s.duration if isinstance(s.duration, int) else None, s.tau)
-    if isinstance(s, RAdamWarmup):
-        return WarmupInfo(s, None)
-    if isinstance(s, Noam):
-        return WarmupInfo(s, s.warmup if isinstance(s.warmup, int) else None)
-    return None
-
-
-def _joins(s: Schedule, at: int = 0) -> Iterator[tuple[int, Schedule, Schedule]]:
-    """(step, phase before, phase after) for every hand-over between phases of a sequence, on the run's clock.
-    Restarts of a ``repeat`` are not joins: they are built to jump."""
-    if isinstance(s, (Scaled, Clip)):
-        yield from _joins(s.schedule, at)
-    elif isinstance(s, Product):
-        for f in s.factors:
-            yield from _joins(f, at)
-    elif isinstance(s, Sequence):
-        start = at
-        for prev, nxt in zip(s.phases, s.phases[1:]):
-            yield from _joins(prev, start)
-            start += prev.length  # type: ignore[operator]  # resolved: every phase but the last has a length
-            yield start, prev, nxt
-        yield from _joins(s.phases[-1], start)
-
-
-def _stepwise(s: Schedule) -> bool:
-    """True when some part of ``s`` is built to jump (so a large one-update change there is by design)."""
-    if isinstance(s, Warmup):
-        return s.shape == "constant"
-    if isinstance(s, Decay):
-        return s.cycles > 1
-    if isinstance(s, (ExpDecay,)):
-        return bool(s.staircase)
-    if isinstance(s, (MultiStep, Repeat)):
-        return True
-    if isinstance(s, (Scaled, Clip)):
-        return _stepwise(s.schedule)
-    if isinstance(s, Sequence):
-        return any(_stepwise(p) for p in s.phases)
-    if isinstance(s, Product):
-        return any(_stepwise(f) for f in s.factors)
-    return False
 
 
 @dataclass
@@ -235,7 +155,7 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
         []
     """
     if isinstance(schedule, str):
-        from ._spec import parse
+        from ..core.spec import parse
 
         schedule = parse(schedule)
     if not isinstance(schedule, Schedule):
@@ -248,7 +168,7 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
         beta2 = check_number("lint", "beta2", beta2, 0.0, 1.0, hi_open=True)
     max_jump = check_number("lint", "max_jump", max_jump, 0.0, None, lo_open=True)
     raw = schedule
-    while isinstance(raw, Scaled) and raw.factor > 0:
+    while isinstance(raw, Scaled) and raw.peak > 0:
         raw = raw.schedule
     try:
         s = raw.resolve(budget)
@@ -306,9 +226,9 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
                         f"the peak LR is reached only at the last update (step {total - 1}): the warmup takes the "
                         "whole run; shorten it", total - 1))
 
-    joins = [(b, p, n) for b, p, n in _joins(s) if 0 < b < total]
-    join_steps = {b for b, _, _ in joins}
-    for b, prev, nxt in joins:
+    handovers = [(b, p, n) for b, p, n in joins(s) if 0 < b < total]
+    join_steps = {b for b, _, _ in handovers}
+    for b, prev, nxt in handovers:
         idx = np.array([max(0, b - 2), b - 1, b], dtype=np.float64)
         before2, before, after = (float(x) for x in s(idx))
         jump = after - before
@@ -321,7 +241,7 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
                         f"{nxt.spec()} takes over from {prev.spec()}: leave the later phase's start unset so it "
                         "continues from the value reached, or make the earlier phase end where the next begins", b))
 
-    if not _stepwise(s):
+    if not stepwise(s):
         lone = [t for t in scan.big_steps if t not in join_steps]
         if lone:
             t = lone[0]

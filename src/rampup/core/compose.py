@@ -1,263 +1,21 @@
-"""Composition: one phase after another (``>>``), products (``*``), scaling, clipping, repetition, and the
-named recipes built from them (warmup-stable-decay, one-cycle, tri-stage)."""
+"""Composition beyond the operators: clipping, repetition, and the named recipes built from phases
+(warmup-stable-decay, one-cycle, tri-stage). ``>>``, ``*`` and scaling live with the value, in ``schedule``."""
 
 from __future__ import annotations
 
-import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-from ._decay import constant, cosine_decay, geometric_decay, linear_decay, sqrt_decay
-from ._errors import BudgetError, RampupError
-from ._schedule import Schedule, check_int, check_number, format_value, spec_function
-from ._units import Budget, DurationLike
-from ._warmup import Warmup, cosine_warmup, linear_warmup
+from .decay import constant, cosine_decay, geometric_decay, linear_decay, sqrt_decay
+from .errors import RampupError
+from .schedule import Product, Schedule, Sequence, _check_schedule
+from .units import DurationLike
+from .validate import check_int, check_number
+from .warmup import Warmup, cosine_warmup, linear_warmup
 
-__all__ = [
-    "Clip",
-    "Product",
-    "Repeat",
-    "Scaled",
-    "Sequence",
-    "clip",
-    "one_cycle",
-    "repeat",
-    "sequence",
-    "tri_stage",
-    "with_warmup",
-    "wsd",
-]
-
-
-def _check_schedule(owner: str, name: str, value: Any) -> Schedule:
-    if not isinstance(value, Schedule):
-        raise RampupError(f"{owner}: {name} must be a schedule, got {value!r}")
-    return value
-
-
-def _paren(s: Schedule, *kinds: type) -> str:
-    text = s.spec()
-    return f"({text})" if isinstance(s, kinds) else text
-
-
-@dataclass(frozen=True, repr=False)
-class Sequence(Schedule):
-    """Phases one after another; each counts its own steps from its start and holds its last value after its
-    end. After the last phase, its last value holds."""
-
-    phases: tuple[Schedule, ...]
-
-    def __post_init__(self) -> None:
-        if isinstance(self.phases, Schedule) or not hasattr(self.phases, "__iter__"):
-            raise RampupError(f"sequence: phases must be a list of schedules, got {self.phases!r}")
-        flat: list[Schedule] = []
-        for i, p in enumerate(self.phases):
-            _check_schedule("sequence", f"phases[{i}]", p)
-            flat.extend(p.phases if isinstance(p, Sequence) else (p,))
-        if not flat:
-            raise RampupError("sequence: needs at least one phase")
-        object.__setattr__(self, "phases", tuple(flat))
-        self._bound  # bind now, so that a phase that cannot follow its predecessor fails at construction
-
-    @cached_property
-    def _bound(self) -> tuple[Schedule, ...]:
-        """The phases as they run: those with no explicit start begin where the phase before ended."""
-        bound = [self.phases[0]]
-        for i, p in enumerate(self.phases[1:], 2):
-            try:
-                bound.append(p._bind(bound[-1]))
-            except RampupError as e:
-                raise RampupError(f"phase {i} ({p.spec()}) cannot follow {bound[-1].spec()}, which ends at "
-                                  f"{bound[-1].end_value!r}: {e}") from None
-        return tuple(bound)
-
-    @cached_property
-    def _starts(self) -> tuple[int, ...]:
-        starts, at = [0], 0
-        for p in self.phases[:-1]:
-            at += p.length  # type: ignore[operator]  # checked by _find_missing
-            starts.append(at)
-        return tuple(starts)
-
-    def _find_missing(self) -> str | None:
-        for p in self.phases:
-            if p._missing is not None:
-                return p._missing
-        for i, p in enumerate(self.phases[:-1]):
-            if p.length is None:
-                why = "is open (the rest of training)" if p._open else "never ends"
-                return (f"phase {i + 1} ({p.spec()}) {why}, so the phases after it never start: give it a "
-                        "duration, or pass total_steps=... to parse() or .resolve()")
-        return None
-
-    def _eval(self, t: Any, ops: Any) -> Any:
-        starts, phases = self._starts, self._bound
-        if ops.scalar:
-            i = bisect.bisect_right(starts, t) - 1
-            return phases[i]._eval(t - starts[i], ops)
-        out = phases[0]._eval(t, ops)
-        for b, p in zip(starts[1:], phases[1:]):
-            out = ops.where(t >= b, p._eval(ops.clip(t - b, 0.0, None), ops), out)
-        return out
-
-    @property
-    def length(self) -> int | None:
-        total = 0
-        for p in self.phases:
-            if p.length is None:
-                return None
-            total += p.length
-        return total
-
-    @property
-    def end_value(self) -> float | None:
-        return self._bound[-1].end_value if self._missing is None else None
-
-    def _resolve(self, budget: Budget) -> Schedule:
-        return Sequence(tuple(fill_rest([p._resolve(budget) for p in self.phases], budget)))
-
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "sequence", {"phases": self.phases}
-
-    def spec(self) -> str:
-        return " >> ".join(_paren(p, Sequence) for p in self.phases)
-
-
-def fill_rest(phases: list[Schedule], budget: Budget) -> list[Schedule]:
-    """Give the one open phase the updates the others leave of ``total_steps``; check the run is long enough."""
-    total = budget.total_steps
-    if total is None:
-        return phases
-    open_ = [i for i, p in enumerate(phases) if p._open]
-    if len(open_) > 1:
-        names = ", ".join(phases[i].spec() for i in open_)
-        raise RampupError(f"only one phase may take the rest of training, but these all do: {names}")
-    used = sum(p.length or 0 for p in phases if not p._open)
-    if used > total:
-        what = " >> ".join(p.spec() for p in phases if not p._open)
-        raise BudgetError(f"{what} takes {used} updates, more than total_steps={total}")
-    if open_:
-        i = open_[0]
-        phases = phases[:i] + [phases[i]._with_length(total - used)] + phases[i + 1:]
-    return phases
-
-
-@spec_function("sequence")
-def sequence(phases: Any) -> Sequence:
-    """Phases one after another (the same as ``a >> b >> c``); each counts its own steps from its start.
-
-    Example:
-        >>> from rampup import sequence, linear_warmup, linear_decay
-        >>> sequence([linear_warmup(2), linear_decay(2)]).values().tolist()
-        [0.0, 0.5, 1.0, 0.5, 0.0]
-    """
-    return Sequence(tuple(phases) if isinstance(phases, (list, tuple)) else phases)
-
-
-@dataclass(frozen=True, repr=False)
-class Product(Schedule):
-    """The product of schedules, each on the same clock."""
-
-    factors: tuple[Schedule, ...]
-
-    def __post_init__(self) -> None:
-        if isinstance(self.factors, Schedule) or not hasattr(self.factors, "__iter__"):
-            raise RampupError(f"product: factors must be a list of schedules, got {self.factors!r}")
-        flat: list[Schedule] = []
-        for i, f in enumerate(self.factors):
-            _check_schedule("product", f"factors[{i}]", f)
-            flat.extend(f.factors if isinstance(f, Product) else (f,))
-        if len(flat) < 2:
-            raise RampupError("product: needs at least two schedules")
-        object.__setattr__(self, "factors", tuple(flat))
-
-    def _eval(self, t: Any, ops: Any) -> Any:
-        out = self.factors[0]._eval(t, ops)
-        for f in self.factors[1:]:
-            out = out * f._eval(t, ops)
-        return out
-
-    @property
-    def length(self) -> int | None:
-        lengths = [f.length for f in self.factors]
-        return None if None in lengths else max(lengths)  # type: ignore[type-var]
-
-    @property
-    def _open(self) -> bool:
-        return any(self._needs_length(f) for f in self.factors)
-
-    @staticmethod
-    def _needs_length(f: Schedule) -> bool:
-        """An open factor that cannot run without a length (a decay); ``exp_warmup()`` runs for ever as it is."""
-        return f._open and f._missing is not None
-
-    def _with_length(self, n: int) -> Schedule:
-        """The factors that need a length run for the ``n`` updates the product is given."""
-        return Product(tuple(f._with_length(n) if self._needs_length(f) else f for f in self.factors))
-
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "product", {"factors": self.factors}
-
-    def spec(self) -> str:
-        return " * ".join(_paren(f, Sequence, Scaled) for f in self.factors)
-
-
-@spec_function("product")
-def product(factors: Any) -> Product:
-    """The product of schedules on one clock (the same as ``a * b``).
-
-    Example:
-        >>> from rampup import product, linear_decay, exp_warmup
-        >>> round(product([linear_decay(10), exp_warmup(10, offset=1)])(0), 6)
-        0.095163
-    """
-    return Product(tuple(factors) if isinstance(factors, (list, tuple)) else factors)
-
-
-@dataclass(frozen=True, repr=False)
-class Scaled(Schedule):
-    """``factor * schedule``, for absolute learning rates."""
-
-    schedule: Schedule
-    factor: float
-
-    def __post_init__(self) -> None:
-        _check_schedule("scale", "schedule", self.schedule)
-        object.__setattr__(self, "factor", check_number("scale", "factor", self.factor, 0.0, None))
-
-    def _eval(self, t: Any, ops: Any) -> Any:
-        return self.factor * self.schedule._eval(t, ops)
-
-    @property
-    def length(self) -> int | None:
-        return self.schedule.length
-
-    @property
-    def _open(self) -> bool:
-        return self.schedule._open
-
-    def _with_length(self, n: int) -> Schedule:
-        return Scaled(self.schedule._with_length(n), self.factor)
-
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "scaled", {"schedule": self.schedule, "factor": self.factor}
-
-    def spec(self) -> str:
-        return f"{format_value(self.factor)} * {_paren(self.schedule, Sequence, Product, Scaled)}"
-
-
-@spec_function("scaled")
-def scaled(schedule: Schedule, factor: float) -> Scaled:
-    """``factor * schedule`` (the same as ``schedule.scale(factor)``).
-
-    Example:
-        >>> from rampup import scaled, linear_warmup
-        >>> scaled(linear_warmup(2), 0.5)(1)
-        0.25
-    """
-    return Scaled(schedule, factor)
+__all__ = ["SPEC_FUNCTIONS", "Clip", "Repeat", "clip", "one_cycle", "repeat", "tri_stage", "with_warmup", "wsd"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -290,11 +48,10 @@ class Clip(Schedule):
     def _with_length(self, n: int) -> Schedule:
         return Clip(self.schedule._with_length(n), self.min, self.max)
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "clip", {"schedule": self.schedule, "min": self.min, "max": self.max}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return clip, {"schedule": self.schedule, "min": self.min, "max": self.max}
 
 
-@spec_function("clip")
 def clip(schedule: Schedule, min: float = 0.0, max: float | None = None) -> Clip:
     """Keep a schedule within bounds: ``f(t) = min(max, max(min, schedule(t)))``; ``min`` is a floor.
 
@@ -358,11 +115,10 @@ class Repeat(Schedule):
             return None
         return round(sum(L * self.mult**i for i in range(self.times)))
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "repeat", {"schedule": self.schedule, "times": self.times, "mult": self.mult}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return repeat, {"schedule": self.schedule, "times": self.times, "mult": self.mult}
 
 
-@spec_function("repeat")
 def repeat(schedule: Schedule, times: int | None = None, mult: float = 1.0) -> Repeat:
     """Restarts: run ``schedule`` (length L) again and again; cycle i lasts ``L * mult ** i`` updates (torch
     ``CosineAnnealingWarmRestarts``' ``T_mult``) and runs the schedule stretched to that length. A schedule with
@@ -378,7 +134,6 @@ def repeat(schedule: Schedule, times: int | None = None, mult: float = 1.0) -> R
     return Repeat(schedule, times, mult)
 
 
-@spec_function("with_warmup")
 def with_warmup(schedule: Schedule, warmup: Schedule | DurationLike, overlap: bool = False) -> Schedule:
     """Put a warmup in front of any schedule.
 
@@ -411,7 +166,6 @@ _DECAYS = {"linear": linear_decay, "cosine": cosine_decay, "sqrt": sqrt_decay}
 _RISES = {"linear": linear_warmup, "cosine": cosine_warmup}
 
 
-@spec_function("wsd")
 def wsd(warmup: DurationLike, decay: DurationLike, shape: str = "sqrt", warmup_shape: str = "linear",
         to: float = 0.0, start: float = 0.0, stable: DurationLike | None = None) -> Sequence:
     """Warmup-stable-decay (HF ``warmup_stable_decay``; Hägele et al. 2024): a warmup, a constant phase,
@@ -432,7 +186,6 @@ def wsd(warmup: DurationLike, decay: DurationLike, shape: str = "sqrt", warmup_s
     return Sequence((Warmup(warmup_shape, warmup, start), constant(stable), _DECAYS[shape](decay, to=to)))
 
 
-@spec_function("one_cycle")
 def one_cycle(total: int, pct: float = 0.3, div: float = 25.0, final_div: float = 1e4, three_phase: bool = False,
               shape: str = "cosine") -> Sequence:
     """The one-cycle policy (Smith 2018) as torch ``OneCycleLR`` steps it: from ``1/div`` up to the peak,
@@ -465,7 +218,6 @@ def one_cycle(total: int, pct: float = 0.3, div: float = 25.0, final_div: float 
     return Sequence((rise_, _DECAYS[shape](total - 1 - up, to=floor)))
 
 
-@spec_function("tri_stage")
 def tri_stage(warmup: DurationLike, hold: DurationLike, decay: DurationLike, init_scale: float = 0.01,
               final_scale: float = 0.01) -> Sequence:
     """The tri-stage schedule (fairseq ``tri_stage``, SpecAugment): linear warmup from ``init_scale``, hold the
@@ -477,3 +229,6 @@ def tri_stage(warmup: DurationLike, hold: DurationLike, decay: DurationLike, ini
         [0.1, 0.55, 1.0, 1.0, 0.1, 0.01, 0.01]
     """
     return Sequence((linear_warmup(warmup, start=init_scale), constant(hold), geometric_decay(decay, to=final_scale)))
+
+#: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
+SPEC_FUNCTIONS = (clip, repeat, with_warmup, wsd, one_cycle, tri_stage,)

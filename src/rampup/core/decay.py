@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from ._errors import RampupError
-from ._schedule import Schedule, check_int, check_number, spec_function
-from ._shapes import RISING
-from ._units import Duration, DurationLike, coerce_duration
+from .errors import RampupError
+from .schedule import Schedule
+from .shapes import RISING
+from .units import Duration, DurationLike, coerce_duration
+from .validate import check_int, check_number
 
 __all__ = [
     "Constant",
@@ -89,13 +91,13 @@ class Decay(_Inherits):
             return f"{self.shape}_decay needs its duration: pass total_steps=... to parse() or .resolve()"
         return super()._find_missing()
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         params: dict[str, Any] = {"duration": self.duration, "to": self.to}
         if self.shape == "poly":
             params["power"] = self.power
         params["start"] = self.start
         params["cycles"] = self.cycles
-        return f"{self.shape}_decay", params
+        return _BY_SHAPE[self.shape], params
 
     @cached_property
     def _curve(self) -> Any:
@@ -123,7 +125,6 @@ class Decay(_Inherits):
         return self.to
 
 
-@spec_function("linear_decay")
 def linear_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
                  cycles: int = 1) -> Decay:
     """Linear decay: ``f(u) = start + (to - start) * min(1, u / D)``, u counting from the phase's start.
@@ -142,7 +143,6 @@ def linear_decay(duration: DurationLike | None = None, to: float = 0.0, start: f
     return Decay("linear", duration, to, start, 1.0, cycles)
 
 
-@spec_function("cosine_decay")
 def cosine_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
                  cycles: int = 1) -> Decay:
     """Cosine decay: ``f(u) = to + (start - to) * (1 + cos(pi x)) / 2``, ``x = min(1, u / D)``.
@@ -158,7 +158,6 @@ def cosine_decay(duration: DurationLike | None = None, to: float = 0.0, start: f
     return Decay("cosine", duration, to, start, 1.0, cycles)
 
 
-@spec_function("poly_decay")
 def poly_decay(duration: DurationLike | None = None, to: float = 0.0, power: float = 1.0,
                start: float | None = None, cycles: int = 1) -> Decay:
     """Polynomial decay (HF ``polynomial_decay``, torch ``PolynomialLR``):
@@ -172,7 +171,6 @@ def poly_decay(duration: DurationLike | None = None, to: float = 0.0, power: flo
     return Decay("poly", duration, to, start, power, cycles)
 
 
-@spec_function("sqrt_decay")
 def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
                cycles: int = 1) -> Decay:
     """1-sqrt cooldown (Hägele et al. 2024; HF ``decay_type="1-sqrt"``):
@@ -186,7 +184,6 @@ def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: flo
     return Decay("sqrt", duration, to, start, 1.0, cycles)
 
 
-@spec_function("geometric_decay")
 def geometric_decay(duration: DurationLike | None = None, to: float = 0.01, start: float | None = None,
                     cycles: int = 1) -> Decay:
     """Exponential decay from ``start`` to ``to > 0`` in D updates (fairseq tri-stage's decay):
@@ -217,8 +214,8 @@ class Constant(_Inherits):
     def start(self) -> float | None:  # type: ignore[override]
         return self.value
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "constant", {"duration": self.duration, "value": self.value}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return constant, {"duration": self.duration, "value": self.value}
 
     def _eval(self, t: Any, ops: Any) -> Any:
         return self._a
@@ -228,7 +225,6 @@ class Constant(_Inherits):
         return self._a
 
 
-@spec_function("constant")
 def constant(duration: DurationLike | None = None, value: float | None = None) -> Constant:
     """Hold a factor: ``f(u) = value``; ``value=None`` holds what the phase before reached (1.0 if none).
 
@@ -270,11 +266,11 @@ class ExpDecay(_Inherits):
     def _name(self) -> str:
         return "step_decay" if self.staircase else "exp_decay"
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         if self.staircase:
-            return "step_decay", {"every": self.every, "gamma": self.gamma, "to": self.to,
+            return step_decay, {"every": self.every, "gamma": self.gamma, "to": self.to,
                                   "duration": self.duration, "start": self.start}
-        return "exp_decay", {"gamma": self.gamma, "every": self.every, "to": self.to,
+        return exp_decay, {"gamma": self.gamma, "every": self.every, "to": self.to,
                              "duration": self.duration, "start": self.start}
 
     def _eval(self, t: Any, ops: Any) -> Any:
@@ -286,7 +282,6 @@ class ExpDecay(_Inherits):
         return ops.clip(v, self.to, None) if self.to > 0 else v
 
 
-@spec_function("exp_decay")
 def exp_decay(gamma: float, every: DurationLike = 1, to: float = 0.0, duration: DurationLike | None = None,
               start: float | None = None) -> ExpDecay:
     """Exponential decay (torch ``ExponentialLR``, optax / Keras ``exponential_decay``):
@@ -300,7 +295,6 @@ def exp_decay(gamma: float, every: DurationLike = 1, to: float = 0.0, duration: 
     return ExpDecay(gamma, every, False, to, duration, start)
 
 
-@spec_function("step_decay")
 def step_decay(every: DurationLike, gamma: float = 0.1, to: float = 0.0, duration: DurationLike | None = None,
                start: float | None = None) -> ExpDecay:
     """Step decay (torch ``StepLR``, staircase exponential decay):
@@ -337,8 +331,8 @@ class MultiStep(_Inherits):
         object.__setattr__(self, "duration", coerce_duration("multistep", "duration", self.duration, optional=True))
         object.__setattr__(self, "start", _start("multistep", self.start))
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "multistep", {"milestones": self.milestones, "gamma": self.gamma, "duration": self.duration,
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return multistep, {"milestones": self.milestones, "gamma": self.gamma, "duration": self.duration,
                              "start": self.start}
 
     def _eval(self, t: Any, ops: Any) -> Any:
@@ -355,7 +349,6 @@ class MultiStep(_Inherits):
         return v
 
 
-@spec_function("multistep")
 def multistep(milestones: Any, gamma: float = 0.1, duration: DurationLike | None = None,
               start: float | None = None) -> MultiStep:
     """Multi-step decay (torch ``MultiStepLR``): ``f(u) = start * gamma ** #{m in milestones : m <= u}``.
@@ -394,8 +387,8 @@ class InverseSqrt(_Inherits):
             bound = dataclasses.replace(bound, _prev=prev.length)  # type: ignore[type-var]
         return bound
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "inverse_sqrt", {"timescale": self.timescale, "duration": self.duration, "start": self.start}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return inverse_sqrt, {"timescale": self.timescale, "duration": self.duration, "start": self.start}
 
     def _eval(self, t: Any, ops: Any) -> Any:
         tau = float(self.timescale or self._prev or 10_000)
@@ -403,7 +396,6 @@ class InverseSqrt(_Inherits):
         return self._a * ops.sqrt(tau / (u + tau))
 
 
-@spec_function("inverse_sqrt")
 def inverse_sqrt(timescale: DurationLike | None = None, duration: DurationLike | None = None,
                  start: float | None = None) -> InverseSqrt:
     """Inverse square-root decay (HF ``inverse_sqrt``): ``f(u) = start * sqrt(tau / (u + tau))``.
@@ -431,8 +423,8 @@ class Noam(Schedule):
             raise RampupError("noam: warmup must be at least 1 step, got 0")
         object.__setattr__(self, "warmup", w)
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "noam", {"warmup": self.warmup}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return noam, {"warmup": self.warmup}
 
     def _eval(self, t: Any, ops: Any) -> Any:
         s = t + 1.0
@@ -441,7 +433,6 @@ class Noam(Schedule):
         return ops.where(rise_ < fall, rise_, fall)
 
 
-@spec_function("noam")
 def noam(warmup: DurationLike) -> Noam:
     """The Transformer schedule (Vaswani et al. 2017) with its peak scaled to 1:
     ``f(t) = min(s / W, sqrt(W / s))`` with ``s = t + 1``. Multiply by ``d_model ** -0.5 * W ** -0.5`` for the
@@ -468,3 +459,8 @@ def noam_peak(d_model: int, warmup: int) -> float:
 
 
 __all__.append("noam_peak")
+
+#: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
+SPEC_FUNCTIONS = (linear_decay, cosine_decay, poly_decay, sqrt_decay, geometric_decay, constant, exp_decay, step_decay, multistep, inverse_sqrt, noam,)
+_BY_SHAPE = {"linear": linear_decay, "cosine": cosine_decay, "poly": poly_decay, "sqrt": sqrt_decay,
+             "geometric": geometric_decay}

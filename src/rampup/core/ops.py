@@ -117,7 +117,7 @@ def ops_for(step: Any) -> tuple[Any, _ArrayOps, Any]:
     if t.dtype.kind in "iuf":
         t = t.astype(np.float64, copy=False)
     else:
-        from ._errors import RampupError
+        from .errors import RampupError
 
         raise RampupError(f"step must be a number or an array of numbers, got {step!r} (dtype {t.dtype})")
     if t.size and not (np.isfinite(t).all() and (t >= 0).all()):
@@ -127,6 +127,6 @@ def ops_for(step: Any) -> tuple[Any, _ArrayOps, Any]:
 
 
 def _bad_step(value: Any) -> ValueError:
-    from ._errors import RampupError
+    from .errors import RampupError
 
     return RampupError(f"step must be a finite number >= 0 (updates already applied), got {value!r}")

@@ -1,42 +1,37 @@
-"""The Schedule value object: evaluation on scalars and arrays, spec strings, resolution, the operators."""
+"""The Schedule value object and its algebra: evaluation on scalars and arrays, spec strings, resolution, and the
+three operators that build new values from old ones (``a >> b`` :class:`Sequence`, ``a * b`` :class:`Product`,
+``peak * a`` :class:`Scaled`). The algebra lives beside the value so that neither needs the other from above."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import inspect
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, TypeVar
+from typing import Any
 
-from ._errors import BudgetError, RampupError
-from ._ops import SCALAR, ops_for
-from ._units import Budget, Duration, _fmt_number, make_budget
+from .errors import BudgetError, RampupError
+from .ops import SCALAR, ops_for
+from .units import Budget, Duration, make_budget
+from .validate import check_int, check_number
 
-__all__ = ["Schedule", "FACTORIES", "spec_function", "format_value"]
+__all__ = ["SPEC_FUNCTIONS", "Product", "Scaled", "Schedule", "Sequence", "fill_rest", "format_value", "product",
+           "scaled", "sequence"]
 
-#: spec / dict name -> the public function that builds it (filled by the @spec_function decorators)
-FACTORIES: dict[str, Callable[..., Schedule]] = {}
-
-F = TypeVar("F", bound=Callable[..., Any])
 _INF = math.inf
 
-
-def spec_function(name: str) -> Callable[[F], F]:
-    """Register a public constructor under its spec name."""
-
-    def register(fn: F) -> F:
-        FACTORIES[name] = fn
-        return fn
-
-    return register
+#: the public constructor -> its parameters' defaults, which a spec string and a dict leave out
+_DEFAULTS: dict[Callable[..., Any], dict[str, Any]] = {}
 
 
-def _defaults(name: str) -> dict[str, Any]:
-    params = inspect.signature(FACTORIES[name]).parameters
-    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
-
-
-_DEFAULTS: dict[str, dict[str, Any]] = {}
+def _defaults(fn: Callable[..., Any]) -> dict[str, Any]:
+    if fn not in _DEFAULTS:
+        params = inspect.signature(fn).parameters
+        _DEFAULTS[fn] = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+    return _DEFAULTS[fn]
 
 
 def format_value(v: Any) -> str:
@@ -60,30 +55,6 @@ def format_value(v: Any) -> str:
     raise RampupError(f"cannot write {v!r} in a spec")
 
 
-def check_number(owner: str, name: str, value: Any, lo: float | None = None, hi: float | None = None,
-                 *, lo_open: bool = False, hi_open: bool = False) -> float:
-    """A finite real in [lo, hi] (or open ends); the error names owner, argument and value."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RampupError(f"{owner}: {name} must be a finite number, got {value!r}")
-    bad = (lo is not None and (value <= lo if lo_open else value < lo)) or (
-        hi is not None and (value >= hi if hi_open else value > hi))
-    if bad:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        lo_s = "-inf" if lo is None else _fmt_number(lo)
-        hi_s = "inf" if hi is None else _fmt_number(hi)
-        raise RampupError(f"{owner}: {name} must be in {left}{lo_s}, {hi_s}{right}, got {value!r}")
-    return float(value)
-
-
-def check_int(owner: str, name: str, value: Any, lo: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise RampupError(f"{owner}: {name} must be a whole number >= {lo}, got {value!r}")
-    return value
-
-
 class Schedule:
     """A learning-rate schedule: a pure function from the update count to a factor of the peak LR.
 
@@ -101,8 +72,9 @@ class Schedule:
     def _eval(self, t: Any, ops: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _call(self) -> tuple[str, dict[str, Any]]:  # pragma: no cover - abstract
-        """(spec name, parameters in the order of its constructor)."""
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:  # pragma: no cover - abstract
+        """(the public constructor that builds this value, its parameters in the constructor's order); the
+        constructor's name is the spec name."""
         raise NotImplementedError
 
     # -- evaluation ------------------------------------------------------------------------------------------
@@ -194,8 +166,6 @@ class Schedule:
             budget = make_budget("resolve", fields)
         elif fields:
             raise RampupError("resolve: pass a Budget or budget fields, not both")
-        from ._compose import fill_rest
-
         out = fill_rest([self._resolve(budget)], budget)[0]
         if out._missing is not None:
             raise BudgetError(f"{self.spec()}: {out._missing}")
@@ -222,11 +192,9 @@ class Schedule:
     def _given(self) -> tuple[str, list[tuple[bool, str, Any]]]:
         """(spec name, [(is the constructor's first parameter, name, value)]) for the parameters that differ from
         the constructor's defaults: what a spec string and a dict write."""
-        name, params = self._call()
-        if name not in _DEFAULTS:
-            _DEFAULTS[name] = _defaults(name)
-        defaults = _DEFAULTS[name]
-        return name, [(i == 0, key, value) for i, (key, value) in enumerate(params.items())
+        fn, params = self._call()
+        defaults = _defaults(fn)
+        return fn.__name__, [(i == 0, key, value) for i, (key, value) in enumerate(params.items())
                       if not (key in defaults and _same(value, defaults[key]))]
 
     def __repr__(self) -> str:
@@ -255,13 +223,9 @@ class Schedule:
             >>> rampup.linear_warmup(10).scale(3e-4)(5)
             0.00015
         """
-        from ._compose import Scaled
-
         return Scaled(self, peak)
 
     def __mul__(self, other: Any) -> Schedule:
-        from ._compose import Product, Scaled
-
         if isinstance(other, Schedule):
             return Product((self, other))
         if isinstance(other, (int, float)) and not isinstance(other, bool):
@@ -269,28 +233,16 @@ class Schedule:
         return NotImplemented
 
     def __rmul__(self, other: Any) -> Schedule:
-        from ._compose import Scaled
-
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return Scaled(self, other)
         return NotImplemented
 
     def __rshift__(self, other: Any) -> Schedule:
-        from ._compose import Sequence
-
         if not isinstance(other, Schedule):
             return NotImplemented
         return Sequence((self, other))
 
-    # -- notebooks -------------------------------------------------------------------------------------------
-    def _repr_png_(self) -> bytes | None:
-        """The curve as a PNG for Jupyter, with the spec as its title (None when matplotlib is missing)."""
-        try:
-            from .plot import repr_png
-        except ImportError:
-            return None
-        return repr_png(self)
-
+    # -- arrays --------------------------------------------------------------------------------------------
     def values(self, steps: int | None = None) -> Any:
         """Factors at steps 0..steps-1 as a numpy array (``steps`` defaults to the schedule's length + 1).
 
@@ -323,7 +275,7 @@ def _resolve_value(v: Any, budget: Budget) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (
+    return (type(a) is type(b) and a == b) or (
         isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
         and not isinstance(b, bool) and a == b)
 
@@ -336,3 +288,233 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
     return v
+
+
+# -- the algebra: what the operators build ---------------------------------------------------------------------
+def _check_schedule(owner: str, name: str, value: Any) -> Schedule:
+    if not isinstance(value, Schedule):
+        raise RampupError(f"{owner}: {name} must be a schedule, got {value!r}")
+    return value
+
+
+def _paren(s: Schedule, *kinds: type) -> str:
+    text = s.spec()
+    return f"({text})" if isinstance(s, kinds) else text
+
+
+@dataclass(frozen=True, repr=False)
+class Sequence(Schedule):
+    """Phases one after another; each counts its own steps from its start and holds its last value after its
+    end. After the last phase, its last value holds."""
+
+    phases: tuple[Schedule, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.phases, Schedule) or not hasattr(self.phases, "__iter__"):
+            raise RampupError(f"sequence: phases must be a list of schedules, got {self.phases!r}")
+        flat: list[Schedule] = []
+        for i, p in enumerate(self.phases):
+            _check_schedule("sequence", f"phases[{i}]", p)
+            flat.extend(p.phases if isinstance(p, Sequence) else (p,))
+        if not flat:
+            raise RampupError("sequence: needs at least one phase")
+        object.__setattr__(self, "phases", tuple(flat))
+        self._bound  # bind now, so that a phase that cannot follow its predecessor fails at construction
+
+    @cached_property
+    def _bound(self) -> tuple[Schedule, ...]:
+        """The phases as they run: those with no explicit start begin where the phase before ended."""
+        bound = [self.phases[0]]
+        for i, p in enumerate(self.phases[1:], 2):
+            try:
+                bound.append(p._bind(bound[-1]))
+            except RampupError as e:
+                raise RampupError(f"phase {i} ({p.spec()}) cannot follow {bound[-1].spec()}, which ends at "
+                                  f"{bound[-1].end_value!r}: {e}") from None
+        return tuple(bound)
+
+    @cached_property
+    def _starts(self) -> tuple[int, ...]:
+        starts, at = [0], 0
+        for p in self.phases[:-1]:
+            at += p.length  # type: ignore[operator]  # checked by _find_missing
+            starts.append(at)
+        return tuple(starts)
+
+    def _find_missing(self) -> str | None:
+        for p in self.phases:
+            if p._missing is not None:
+                return p._missing
+        for i, p in enumerate(self.phases[:-1]):
+            if p.length is None:
+                why = "is open (the rest of training)" if p._open else "never ends"
+                return (f"phase {i + 1} ({p.spec()}) {why}, so the phases after it never start: give it a "
+                        "duration, or pass total_steps=... to parse() or .resolve()")
+        return None
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        starts, phases = self._starts, self._bound
+        if ops.scalar:
+            i = bisect.bisect_right(starts, t) - 1
+            return phases[i]._eval(t - starts[i], ops)
+        out = phases[0]._eval(t, ops)
+        for b, p in zip(starts[1:], phases[1:]):
+            out = ops.where(t >= b, p._eval(ops.clip(t - b, 0.0, None), ops), out)
+        return out
+
+    @property
+    def length(self) -> int | None:
+        total = 0
+        for p in self.phases:
+            if p.length is None:
+                return None
+            total += p.length
+        return total
+
+    @property
+    def end_value(self) -> float | None:
+        return self._bound[-1].end_value if self._missing is None else None
+
+    def _resolve(self, budget: Budget) -> Schedule:
+        return Sequence(tuple(fill_rest([p._resolve(budget) for p in self.phases], budget)))
+
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return sequence, {"phases": self.phases}
+
+    def spec(self) -> str:
+        return " >> ".join(_paren(p, Sequence) for p in self.phases)
+
+
+def fill_rest(phases: list[Schedule], budget: Budget) -> list[Schedule]:
+    """Give the one open phase the updates the others leave of ``total_steps``; check the run is long enough."""
+    total = budget.total_steps
+    if total is None:
+        return phases
+    open_ = [i for i, p in enumerate(phases) if p._open]
+    if len(open_) > 1:
+        names = ", ".join(phases[i].spec() for i in open_)
+        raise RampupError(f"only one phase may take the rest of training, but these all do: {names}")
+    used = sum(p.length or 0 for p in phases if not p._open)
+    if used > total:
+        what = " >> ".join(p.spec() for p in phases if not p._open)
+        raise BudgetError(f"{what} takes {used} updates, more than total_steps={total}")
+    if open_:
+        i = open_[0]
+        phases = phases[:i] + [phases[i]._with_length(total - used)] + phases[i + 1:]
+    return phases
+
+
+def sequence(phases: Any) -> Sequence:
+    """Phases one after another (the same as ``a >> b >> c``); each counts its own steps from its start.
+
+    Example:
+        >>> from rampup import sequence, linear_warmup, linear_decay
+        >>> sequence([linear_warmup(2), linear_decay(2)]).values().tolist()
+        [0.0, 0.5, 1.0, 0.5, 0.0]
+    """
+    return Sequence(tuple(phases) if isinstance(phases, (list, tuple)) else phases)
+
+
+@dataclass(frozen=True, repr=False)
+class Product(Schedule):
+    """The product of schedules, each on the same clock."""
+
+    factors: tuple[Schedule, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.factors, Schedule) or not hasattr(self.factors, "__iter__"):
+            raise RampupError(f"product: factors must be a list of schedules, got {self.factors!r}")
+        flat: list[Schedule] = []
+        for i, f in enumerate(self.factors):
+            _check_schedule("product", f"factors[{i}]", f)
+            flat.extend(f.factors if isinstance(f, Product) else (f,))
+        if len(flat) < 2:
+            raise RampupError("product: needs at least two schedules")
+        object.__setattr__(self, "factors", tuple(flat))
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        out = self.factors[0]._eval(t, ops)
+        for f in self.factors[1:]:
+            out = out * f._eval(t, ops)
+        return out
+
+    @property
+    def length(self) -> int | None:
+        lengths = [f.length for f in self.factors]
+        return None if None in lengths else max(lengths)  # type: ignore[type-var]
+
+    @property
+    def _open(self) -> bool:
+        return any(self._needs_length(f) for f in self.factors)
+
+    @staticmethod
+    def _needs_length(f: Schedule) -> bool:
+        """An open factor that cannot run without a length (a decay); ``exp_warmup()`` runs for ever as it is."""
+        return f._open and f._missing is not None
+
+    def _with_length(self, n: int) -> Schedule:
+        """The factors that need a length run for the ``n`` updates the product is given."""
+        return Product(tuple(f._with_length(n) if self._needs_length(f) else f for f in self.factors))
+
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return product, {"factors": self.factors}
+
+    def spec(self) -> str:
+        return " * ".join(_paren(f, Sequence, Scaled) for f in self.factors)
+
+
+def product(factors: Any) -> Product:
+    """The product of schedules on one clock (the same as ``a * b``).
+
+    Example:
+        >>> from rampup import product, linear_decay, exp_warmup
+        >>> round(product([linear_decay(10), exp_warmup(10, offset=1)])(0), 6)
+        0.095163
+    """
+    return Product(tuple(factors) if isinstance(factors, (list, tuple)) else factors)
+
+
+@dataclass(frozen=True, repr=False)
+class Scaled(Schedule):
+    """``peak * schedule``, for absolute learning rates."""
+
+    schedule: Schedule
+    peak: float
+
+    def __post_init__(self) -> None:
+        _check_schedule("scale", "schedule", self.schedule)
+        object.__setattr__(self, "peak", check_number("scale", "peak", self.peak, 0.0, None))
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        return self.peak * self.schedule._eval(t, ops)
+
+    @property
+    def length(self) -> int | None:
+        return self.schedule.length
+
+    @property
+    def _open(self) -> bool:
+        return self.schedule._open
+
+    def _with_length(self, n: int) -> Schedule:
+        return Scaled(self.schedule._with_length(n), self.peak)
+
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return scaled, {"schedule": self.schedule, "peak": self.peak}
+
+    def spec(self) -> str:
+        return f"{format_value(self.peak)} * {_paren(self.schedule, Sequence, Product, Scaled)}"
+
+
+def scaled(schedule: Schedule, peak: float) -> Scaled:
+    """``peak * schedule`` (the same as ``schedule.scale(peak)``): every factor times ``peak``.
+
+    Example:
+        >>> from rampup import scaled, linear_warmup
+        >>> scaled(linear_warmup(2), 0.5)(1)
+        0.25
+    """
+    return Scaled(schedule, peak)
+
+#: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
+SPEC_FUNCTIONS = (sequence, product, scaled,)

@@ -11,7 +11,7 @@ Each curve is written in a form without cancellation near ``x = 0``, where a dec
 directly (``xc``).
 
 Example:
-    >>> from rampup._ops import SCALAR
+    >>> from rampup.core.ops import SCALAR
     >>> cosine, one_minus_sqrt = RISING["cosine"], RISING["sqrt"]
     >>> round(cosine(0.5, SCALAR, 1.0), 12), RISING["poly"](0.5, SCALAR, 2.0)
     (0.5, 0.25)
@@ -22,7 +22,8 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["RISING"]
 

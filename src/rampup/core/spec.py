@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import BudgetError, RampupError, SpecError
-from ._schedule import FACTORIES, Schedule
-from ._units import DURATION_RE, Budget, Duration, from_parts, make_budget
+from . import compose, decay, schedule, warmup
+from .errors import BudgetError, RampupError, SpecError
+from .schedule import Schedule
+from .units import DURATION_RE, Budget, Duration, from_parts, make_budget
+
+#: spec / dict name -> the public function that builds it: every module of schedules lists its own constructors
+FACTORIES: dict[str, Callable[..., Schedule]] = {
+    fn.__name__: fn for module in (schedule, warmup, decay, compose) for fn in module.SPEC_FUNCTIONS}
 
 __all__ = ["as_schedule", "from_dict", "parse"]
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Union
 
-from ._errors import BudgetError, RampupError
+from .errors import BudgetError, RampupError
+from .validate import fmt_number
 
 __all__ = ["Budget", "Duration", "DurationLike", "make_budget"]
 
@@ -45,18 +46,6 @@ DURATION_RE = re.compile(
 def _exact(x: float | int) -> Fraction:
     """The decimal value a user wrote, exactly: Fraction(repr(0.1)) is 1/10, not the binary float."""
     return Fraction(x) if isinstance(x, int) else Fraction(repr(float(x)))
-
-
-def _fmt_number(x: float | int) -> str:
-    """Shortest text that parses back to x; whole numbers with a k/M/B suffix when exact."""
-    if isinstance(x, float) and x.is_integer() and abs(x) < 2**53:
-        x = int(x)
-    if isinstance(x, int):
-        for suffix, mult in (("B", 10**9), ("M", 10**6), ("k", 10**3)):
-            if x and x % mult == 0:
-                return f"{x // mult}{suffix}"
-        return str(x)
-    return repr(x)
 
 
 @dataclass(frozen=True)
@@ -127,7 +116,7 @@ class Duration:
     def spec(self) -> str:
         if self.unit == "ratio":
             return repr(float(self.value))
-        return _fmt_number(self.value) + _SUFFIX[self.unit]
+        return fmt_number(self.value) + _SUFFIX[self.unit]
 
     def __repr__(self) -> str:
         return f"Duration({self.spec()!r})"

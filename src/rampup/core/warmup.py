@@ -9,14 +9,16 @@ update gets 1/W of the peak and the peak is reached at step W - 1). Either way i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from ._errors import RampupError
-from ._schedule import Schedule, check_int, check_number, spec_function
-from ._shapes import RISING
-from ._units import Duration, DurationLike, coerce_duration
+from .errors import RampupError
+from .schedule import Schedule
+from .shapes import RISING
+from .units import Duration, DurationLike, coerce_duration
+from .validate import check_int, check_number
 
 __all__ = [
     "RAdamWarmup",
@@ -58,14 +60,14 @@ class Warmup(Schedule):
         object.__setattr__(self, "power", check_number(name, "power", self.power, 0.0, None, lo_open=True))
         object.__setattr__(self, "offset", check_int(name, "offset", self.offset, 0))
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         params: dict[str, Any] = {"duration": self.duration}
         if self.shape == "poly":
             params["power"] = self.power
         params["start"] = self.start
         if self.shape != "constant":
             params["offset"] = self.offset
-        return f"{self.shape}_warmup", params
+        return _BY_SHAPE[self.shape], params
 
     @cached_property
     def _log_start(self) -> float:
@@ -106,7 +108,6 @@ class Warmup(Schedule):
         return 1.0
 
 
-@spec_function("linear_warmup")
 def linear_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
     """Linear warmup: ``f(t) = start + (1 - start) * min(1, (t + offset) / W)``.
 
@@ -126,7 +127,6 @@ def linear_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -
     return Warmup("linear", duration, start, 1.0, offset)
 
 
-@spec_function("cosine_warmup")
 def cosine_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
     """Cosine warmup (half a cosine wave, as HF's ``warmup_type="cosine"`` and torch OneCycleLR):
     ``f(t) = start + (1 - start) * (1 - cos(pi x)) / 2``, ``x = min(1, (t + offset) / W)``.
@@ -139,7 +139,6 @@ def cosine_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -
     return Warmup("cosine", duration, start, 1.0, offset)
 
 
-@spec_function("poly_warmup")
 def poly_warmup(duration: DurationLike, power: float = 2.0, start: float = 0.0, offset: int = 0) -> Warmup:
     """Polynomial warmup: ``f(t) = start + (1 - start) * x ** power``, ``x = min(1, (t + offset) / W)``.
     ``power > 1`` starts slower than linear, ``power < 1`` faster.
@@ -152,7 +151,6 @@ def poly_warmup(duration: DurationLike, power: float = 2.0, start: float = 0.0, 
     return Warmup("poly", duration, start, power, offset)
 
 
-@spec_function("sqrt_warmup")
 def sqrt_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
     """1-sqrt warmup (HF ``warmup_type="1-sqrt"``): ``f(t) = start + (1 - start) * (1 - sqrt(1 - x))``.
 
@@ -164,7 +162,6 @@ def sqrt_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> 
     return Warmup("sqrt", duration, start, 1.0, offset)
 
 
-@spec_function("log_warmup")
 def log_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
     """Logarithmic warmup (DeepSpeed ``WarmupLR``'s default):
     ``f(t) = start + (1 - start) * log(t + offset + 1) / log(max(2, W))`` for ``t + offset < W``, else 1.
@@ -178,7 +175,6 @@ def log_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> W
     return Warmup("log", duration, start, 1.0, offset)
 
 
-@spec_function("geometric_warmup")
 def geometric_warmup(duration: DurationLike, start: float, offset: int = 0) -> Warmup:
     """Exponential growth from a small ``start > 0``: ``f(t) = start ** (1 - x)``, ``x = min(1, (t + offset) / W)``;
     the factor is multiplied by the same ratio ``(1 / start) ** (1 / W)`` every update.
@@ -191,7 +187,6 @@ def geometric_warmup(duration: DurationLike, start: float, offset: int = 0) -> W
     return Warmup("geometric", duration, start, 1.0, offset)
 
 
-@spec_function("constant_warmup")
 def constant_warmup(duration: DurationLike, start: float) -> Warmup:
     """Constant warmup (Goyal et al. 2017): ``f(t) = start`` for ``t < W``, then 1. A jump at W by design.
 
@@ -218,8 +213,8 @@ class SaturatingWarmup(Schedule):
         object.__setattr__(self, "offset", check_int("exp_warmup", "offset", self.offset, 0))
         object.__setattr__(self, "duration", coerce_duration("exp_warmup", "duration", self.duration, optional=True))
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "exp_warmup", {"tau": self.tau, "start": self.start, "offset": self.offset, "duration": self.duration}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return exp_warmup, {"tau": self.tau, "start": self.start, "offset": self.offset, "duration": self.duration}
 
     def _eval(self, t: Any, ops: Any) -> Any:
         if self.duration is not None:
@@ -227,7 +222,6 @@ class SaturatingWarmup(Schedule):
         return self.start + (1.0 - self.start) * (1.0 - ops.exp(-(t + self.offset) / self.tau))
 
 
-@spec_function("exp_warmup")
 def exp_warmup(tau: float, start: float = 0.0, offset: int = 0, duration: DurationLike | None = None) -> SaturatingWarmup:
     """Saturating exponential warmup: ``f(t) = start + (1 - start) * (1 - exp(-(t + offset) / tau))``.
 
@@ -278,8 +272,8 @@ class RAdamWarmup(Schedule):
             delta += 1
         return delta
 
-    def _call(self) -> tuple[str, dict[str, Any]]:
-        return "radam_warmup", {"beta2": self.beta2, "offset": self.offset}
+    def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
+        return radam_warmup, {"beta2": self.beta2, "offset": self.offset}
 
     def _eval(self, t: Any, ops: Any) -> Any:
         r = t + self._delta
@@ -290,7 +284,6 @@ class RAdamWarmup(Schedule):
         return ops.sqrt((rho - 4.0) * (rho - 2.0) * ri / ((ri - 4.0) * (ri - 2.0) * rho))
 
 
-@spec_function("radam_warmup")
 def radam_warmup(beta2: float = 0.999, offset: int | None = None) -> RAdamWarmup:
     """RAdam's rectification term as a warmup factor (pytorch_warmup ``RAdamWarmup``):
 
@@ -308,7 +301,6 @@ def radam_warmup(beta2: float = 0.999, offset: int | None = None) -> RAdamWarmup
     return RAdamWarmup(beta2, offset)
 
 
-@spec_function("untuned_warmup")
 def untuned_warmup(beta2: float = 0.999, kind: str = "linear") -> Schedule:
     """The untuned warmup of Ma & Yarats (2021) for Adam with second-moment decay ``beta2``.
 
@@ -327,3 +319,8 @@ def untuned_warmup(beta2: float = 0.999, kind: str = "linear") -> Schedule:
     if kind == "exponential":
         return exp_warmup(float(max(1, round(1.0 / (1.0 - b2)))), offset=1)
     raise RampupError(f"untuned_warmup: kind must be 'linear' or 'exponential', got {kind!r}")
+
+#: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
+SPEC_FUNCTIONS = (linear_warmup, cosine_warmup, poly_warmup, sqrt_warmup, log_warmup, geometric_warmup, constant_warmup, exp_warmup, radam_warmup, untuned_warmup,)
+_BY_SHAPE = {"linear": linear_warmup, "cosine": cosine_warmup, "poly": poly_warmup, "sqrt": sqrt_warmup,
+             "log": log_warmup, "geometric": geometric_warmup, "constant": constant_warmup}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import RampupError
+from ..core.errors import RampupError
 from ._runner import RunResult, run_one
 from ._tasks import get_task
 

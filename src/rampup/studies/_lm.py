@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._errors import RampupError
+from ..core.errors import RampupError
 from ._tasks import Task
 
 __all__ = ["CharLMTask", "shakespeare"]

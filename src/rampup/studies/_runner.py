@@ -6,14 +6,15 @@ import contextlib
 import math
 import random
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .._errors import RampupError, SpecError
-from .._schedule import Schedule
-from .._spec import parse
+from ..core.errors import RampupError, SpecError
+from ..core.schedule import Schedule
+from ..core.spec import parse
 from ._tasks import Task, get_task
 
 __all__ = ["RunResult", "deterministic", "resolve_warmup", "run_one"]

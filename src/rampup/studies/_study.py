@@ -10,11 +10,12 @@ import math
 import os
 import platform
 import statistics
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
-from .._errors import RampupError
+from ..core.errors import RampupError
 from ._runner import RunResult, resolve_warmup, run_one
 from ._tasks import Task, get_task
 

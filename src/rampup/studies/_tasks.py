@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from .._errors import RampupError
+from ..core.errors import RampupError
 
 __all__ = ["Task", "get_task", "register_task", "task_names"]
 

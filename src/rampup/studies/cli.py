@@ -12,11 +12,11 @@ Bad input ends in one line on stderr naming the option and the value, and exit c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
-from .._errors import RampupError
+from ..core.errors import RampupError
 
 __all__ = ["register", "split_list"]
 
@@ -102,10 +102,10 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         out: Path = typer.Option(Path("rampup-demo.png"), "--out", "-o", help="the PNG to write"),
-        lr: Optional[float] = typer.Option(None, "--lr", help="peak LR (default 1e-2)"),
-        warmup: Optional[str] = typer.Option(None, "--warmup", help='warmup spec (default "linear(100)")'),
-        updates: Optional[int] = typer.Option(None, "--updates", help="updates per run (default 200)"),
-        seed: Optional[int] = typer.Option(None, "--seed", help="seed (default 0)"),
+        lr: float | None = typer.Option(None, "--lr", help="peak LR (default 1e-2)"),
+        warmup: str | None = typer.Option(None, "--warmup", help='warmup spec (default "linear(100)")'),
+        updates: int | None = typer.Option(None, "--updates", help="updates per run (default 200)"),
+        seed: int | None = typer.Option(None, "--seed", help="seed (default 0)"),
         threads: int = typer.Option(1, "--threads", help="torch threads"),
         quick: bool = typer.Option(False, "--quick", help="a tiny model and a few updates"),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),
@@ -123,16 +123,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("study")
     def study_cmd(
-        task_arg: Optional[str] = typer.Argument(None, metavar="TASK", help="the task (or --task)"),
-        task: Optional[str] = typer.Option(None, "--task", help="the task: postln-lm, preln-lm, digits-largebatch, "
+        task_arg: str | None = typer.Argument(None, metavar="TASK", help="the task (or --task)"),
+        task: str | None = typer.Option(None, "--task", help="the task: postln-lm, preln-lm, digits-largebatch, "
                                                                 "digits-smallbatch or a registered one"),
-        lrs: Optional[str] = typer.Option(None, "--lrs", help="peak LRs, e.g. 1e-3,3e-3 (default: the task's)"),
-        warmups: Optional[str] = typer.Option(None, "--warmups",
+        lrs: str | None = typer.Option(None, "--lrs", help="peak LRs, e.g. 1e-3,3e-3 (default: the task's)"),
+        warmups: str | None = typer.Option(None, "--warmups",
                                               help='warmup specs, e.g. "none,linear(50),linear(200)"'),
         seeds: str = typer.Option("0,1,2", "--seeds", help="seeds, e.g. 0,1,2"),
-        updates: Optional[int] = typer.Option(None, "--updates", help="updates per run (default: the task's)"),
+        updates: int | None = typer.Option(None, "--updates", help="updates per run (default: the task's)"),
         out: Path = typer.Option(Path("studies"), "--out", help="folder for the CSV, heatmap and summary"),
-        option: List[str] = typer.Option([], "--option", help="task option KEY=VALUE (repeatable)"),
+        option: list[str] = typer.Option([], "--option", help="task option KEY=VALUE (repeatable)"),
         quick: bool = typer.Option(False, "--quick", help="the task's tiny sizes"),
         threads: int = typer.Option(1, "--threads", help="torch threads per run"),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="show progress bars"),

@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
-from .._errors import RampupError
-from .._schedule import Schedule
-from .._spec import as_schedule
-from .._units import Budget
+from ..core.errors import RampupError
+from ..core.schedule import Schedule
+from ..core.spec import as_schedule
+from ..core.units import Budget
 
 COUNTS = ("updates", "calls")
 

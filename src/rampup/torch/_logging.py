@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch.utils.hooks import RemovableHandle
 
-from .._errors import RampupError
+from ..core.errors import RampupError
 from ._clock import check_optimizer
 
 __all__ = ["log_lr"]

@@ -9,10 +9,10 @@ from typing import Any
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
-from .._errors import RampupError
-from .._schedule import Schedule
-from .._spec import parse
-from .._units import Budget, Duration
+from ..core.errors import RampupError
+from ..core.schedule import Schedule
+from ..core.spec import parse
+from ..core.units import Budget, Duration
 from ._clock import attach_counter, check_count, check_optimizer, check_step, make_budget, to_schedule
 
 __all__ = ["Scheduler"]

@@ -8,10 +8,10 @@ from typing import Any
 import torch
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from .._errors import RampupError
-from .._schedule import Schedule
-from .._units import Budget
-from .._warmup import linear_warmup
+from ..core.errors import RampupError
+from ..core.schedule import Schedule
+from ..core.units import Budget
+from ..core.warmup import linear_warmup
 from ._clock import attach_counter, check_count, check_optimizer, make_budget, to_schedule
 
 __all__ = ["WarmupThen"]
