@@ -224,16 +224,13 @@ def _build(name: str, data: dict[str, Any]) -> ScheduleConfig:
     except RampupError as e:
         raise RampupError(f"{name}: {_one_line(str(e))}") from None
     raw = cfg.schedule
-    from .core.spec import from_dict, parse
+    from .core.spec import as_schedule
 
     try:
-        if isinstance(raw, str):
-            schedule = parse(raw)
-        elif isinstance(raw, Mapping):
-            schedule = from_dict(dict(raw))
-        else:
+        if not isinstance(raw, (str, Mapping)):
             raise RampupError(f"expected a spec string such as 'linear(5%) >> cosine()' or a schedule dict, "
                               f"got {_short(raw)}")
+        schedule = as_schedule(raw, owner=name, resolved=False)
         spec = schedule.spec()
         schedule = schedule.resolve(budget)
     except RecursionError:

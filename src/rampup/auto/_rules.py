@@ -7,7 +7,7 @@ from typing import Any
 
 from ..core.errors import BudgetError, RampupError
 from ..core.schedule import Schedule
-from ..core.spec import from_dict, parse
+from ..core.spec import as_schedule
 from ..core.units import Budget
 from ..core.warmup import linear_warmup, untuned_warmup
 
@@ -142,8 +142,8 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
         raise RampupError(f"{owner}: pass budget=... or total_steps/steps_per_epoch, not both")
     if budget is None and (total_steps is not None or steps_per_epoch is not None):
         budget = Budget(total_steps=total_steps, steps_per_epoch=steps_per_epoch)
-    then_s = _as_schedule(owner, "then", then) if then is not None else None
-    default_s = _as_schedule(owner, "default", default) if default is not None else None
+    then_s = as_schedule(then, owner=owner, where="then", resolved=False) if then is not None else None
+    default_s = as_schedule(default, owner=owner, where="default", resolved=False) if default is not None else None
     name = type(optimizer).__name__
     family = _family(optimizer)
 
@@ -233,16 +233,6 @@ def _goyal(owner: str, name: str, group: dict[str, Any], budget: Budget | None) 
         sentence = (f"{name} (momentum {momentum:g}): Goyal et al.'s gradual warmup for large-batch SGD, linear "
                     f"over {_GOYAL_EPOCHS} epochs (resolved when steps_per_epoch is known)")
     return warm, Explanation("goyal-sgd", inputs, sentence, _GOYAL)
-
-
-def _as_schedule(owner: str, name: str, value: Any) -> Schedule:
-    if isinstance(value, Schedule):
-        return value
-    if isinstance(value, str):
-        return parse(value)
-    if isinstance(value, dict) and "type" in value:
-        return from_dict(value)
-    raise RampupError(f"{owner}: {name} must be a rampup schedule or a spec string, got {value!r}")
 
 
 def _resolve(owner: str, s: Schedule, budget: Budget) -> Schedule:

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..core.errors import BudgetError, RampupError
 from ..core.schedule import Scaled, Schedule
+from ..core.spec import as_schedule
 from ..core.units import Budget, Duration
 from ..core.validate import check_number
 from ..core.warmup import RAdamWarmup, Warmup
@@ -154,12 +155,7 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
         >>> rampup.lint("linear(500, start=0.01) >> cosine(to=0.1)", total_steps=10_000)
         []
     """
-    if isinstance(schedule, str):
-        from ..core.spec import parse
-
-        schedule = parse(schedule)
-    if not isinstance(schedule, Schedule):
-        raise RampupError(f"lint: schedule must be a Schedule or a spec string, got {schedule!r}")
+    schedule = as_schedule(schedule, owner="lint", resolved=False)
     if budget is None:
         budget = Budget(**budget_fields)
     elif budget_fields:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -402,15 +402,18 @@ def _from_value(v: Any, path: str) -> Any:
 
 
 def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampup", where: str = "schedule",
-                **budget_fields: Any) -> Schedule:
-    """What every adapter does with the schedule it is given: accept a Schedule, a spec string or a
-    :meth:`Schedule.to_dict` dict, resolve it with the budget, and make sure it can be evaluated, so that a missing
-    budget field fails here, at construction, and not at update 1000.
+                resolved: bool = True, **budget_fields: Any) -> Schedule:
+    """The one way into rampup for a schedule given by a user: accept a Schedule, a spec string or a
+    :meth:`Schedule.to_dict` mapping (a dict, an OmegaConf ``DictConfig``, any ``Mapping``), resolve it with the
+    budget, and make sure it can be evaluated, so that a missing budget field fails here, at construction, and not
+    at update 1000. Every adapter, the config loader, lint and ``rampup.auto`` call it.
 
     Args:
         value: the schedule, its spec string or its dict.
         budget: a :class:`Budget`, or its fields as keywords (``total_steps=...``).
         owner, where: named in error messages (``"rampup.keras.LRSchedule"``, ``"schedule"``).
+        resolved: when False, a schedule that still needs budget fields is returned as it is (for callers that
+            resolve it later, once the budget is known).
 
     Example:
         >>> from rampup import as_schedule
@@ -428,8 +431,8 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
         raise RampupError(f"{owner}: pass a Budget or budget fields, not both")
     if isinstance(value, str):
         s = parse(value)
-    elif isinstance(value, dict):
-        s = from_dict(value)
+    elif isinstance(value, Mapping):
+        s = from_dict(dict(value))
     elif isinstance(value, Schedule):
         s = value
     else:
@@ -437,6 +440,6 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
                           f"{value!r}")
     if budget is not None:
         s = s.resolve(budget)
-    if s._missing is not None:
+    if resolved and s._missing is not None:
         raise BudgetError(f"{owner}: {where}: {s.spec()}: {s._missing}")
     return s
