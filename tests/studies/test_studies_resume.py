@@ -14,6 +14,8 @@ import pytest
 
 from rampup.studies import CSV_FIELDS, read_runs, run_study
 
+pytest.importorskip("torch", reason="the studies train torch models: the studies extra")  # the subprocess needs it
+
 GRID = dict(peak_lrs=[0.02, 0.05, 0.1], warmups=["none", "linear(5)"], seeds=[0, 1], updates=40)
 KW = dict(task_options={"quick": True}, progress=False)
 
