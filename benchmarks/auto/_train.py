@@ -6,6 +6,7 @@ divergence test, with the LR coming from a scheduler object built by ``run_one``
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -13,18 +14,26 @@ import torch
 
 import rampup
 import rampup.torch
-from rampup.auto import OnlineWarmup, auto_warmup, probe, sharpness_probe, warmup_from_optimizer
+from rampup.auto import (
+    OnlineSettings,
+    OnlineWarmup,
+    auto_warmup,
+    critical_lr_probe,
+    ladder_probe,
+    sharpness_probe,
+    warmup_from_optimizer,
+)
 from rampup.studies import resolve_warmup, run_one
 
 
 def _probed(r: Any) -> dict[str, Any]:
     """What every probe's result records: the warmup it chose, where it starts, and its cost."""
-    return dict(schedule=repr(r.warmup), critical_scale=r.critical_scale, start=r.start, forward=r.forward_passes,
-                backward=r.backward_passes)
+    return {"schedule": repr(r.warmup), "critical_scale": r.critical_scale, "start": r.start,
+            "forward": r.forward_passes, "backward": r.backward_passes}
 
 
 def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed: int, updates: int,
-          steps_per_epoch: int | None = None, online: dict[str, Any] | None = None) -> dict[str, Any]:
+          steps_per_epoch: int | None = None, settings: OnlineSettings | None = None) -> dict[str, Any]:
     info: dict[str, Any] = {}
     made: list[Any] = []
 
@@ -36,13 +45,14 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
             sched: Any = rampup.torch.Scheduler(opt, choice.schedule)
         elif method.startswith("auto"):  # rampup.auto.auto_warmup
             # "auto(guard=K)": with the controller's guard at K updates (K may be a duration: "100%")
-            extra = dict(online or {})
+            guard: int | str | None = None
             if method.startswith("auto(guard="):
                 g = method[len("auto(guard="):-1]
-                extra["guard"] = int(g) if g.isdigit() else g
+                guard = int(g) if g.isdigit() else g
             pgen = torch.Generator().manual_seed(10_000 + seed)
             sched = auto_warmup(model, opt, task.loss, task.batches(pgen), total_steps=n,
-                                steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, **extra)
+                                steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, guard=guard,
+                                settings=settings)
             r = sched.probe_result
             info.update(_probed(r), bounded=r.bounded, trials=[list(t) for t in r.trials])
         elif method == "sharpness":  # the top Hessian eigenvalue against the optimizer's edge of stability
@@ -53,28 +63,30 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
         elif method.startswith("probe"):
             # "probe": the one-step line search; "probe-20": the multi-step ladder (20 updates per rung);
             # "probe-20+online": the online controller starting where the ladder says (growth 0.1)
-            steps = 20 if method.startswith("probe-20") else 1
             pgen = torch.Generator().manual_seed(10_000 + seed)
-            r = probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=steps)
+            if method.startswith("probe-20"):
+                r = ladder_probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=20)
+            else:
+                r = critical_lr_probe(model, opt, task.loss, task.batches(pgen), n_batches=3)
             info.update(_probed(r), bounded=r.bounded, trials=[list(t) for t in r.trials])
             if "+online" in method:
                 sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, start=r.start,
-                                     growth=0.1, **(online or {}))
+                                     growth=0.1, settings=settings)
             else:
                 sched = rampup.torch.Scheduler(opt, r.warmup >> rampup.constant(), total_steps=n)
         elif method == "online":  # the defaults: +10% per healthy update (the peak from 0.05 in 32 updates)
-            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, **(online or {}))
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, settings=settings)
         elif method.startswith("online(uw"):  # the defaults plus the update-to-weight ratio every k-th update
             k = int(method[len("online(uw"):-1])
-            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, update_ratio_every=k,
-                                 **(online or {}))
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch,
+                                 settings=dataclasses.replace(settings or OnlineSettings(), update_ratio_every=k))
         elif method.startswith("online(gn"):  # the defaults, with the gradient norm measured every k-th update
             k = int(method[len("online(gn"):-1])
-            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, grad_norm_every=k,
-                                 **(online or {}))
+            sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch,
+                                 settings=dataclasses.replace(settings or OnlineSettings(), grad_norm_every=k))
         elif method == "online(rule)":  # the nominal ramp takes the optimizer rule's warmup length
             sched = OnlineWarmup(opt, total_steps=n, steps_per_epoch=steps_per_epoch, growth="rule",
-                                 **(online or {}))
+                                 settings=settings)
         else:
             sched = rampup.torch.Scheduler(opt, resolve_warmup(method, n))
         made.append(sched)
@@ -86,8 +98,8 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
     if isinstance(sched, OnlineWarmup):
         info.update(handover=sched.handover, decisions=sched.decisions, final_factor=sched.factor,
                     growth=sched.growth, growth_rule=sched.growth_rule)
-    return dict(task=r.task, lr=lr, peak_lr=r.peak_lr, method=method, seed=seed, updates=updates,
-                final_train_loss=r.final_train_loss, final_val_loss=r.final_val_loss, final_metric=r.final_metric,
-                diverged=r.diverged, diverged_at=r.diverged_at, stalled=r.stalled,
-                updates_to_target=r.updates_to_target, wall_s=time.perf_counter() - t0, info=info,
-                train_loss=r.train_loss, lr_curve=r.lr_curve)
+    return {"task": r.task, "lr": lr, "peak_lr": r.peak_lr, "method": method, "seed": seed, "updates": updates,
+            "final_train_loss": r.final_train_loss, "final_val_loss": r.final_val_loss,
+            "final_metric": r.final_metric, "diverged": r.diverged, "diverged_at": r.diverged_at, "stalled": r.stalled,
+            "updates_to_target": r.updates_to_target, "wall_s": time.perf_counter() - t0, "info": info,
+            "train_loss": r.train_loss, "lr_curve": r.lr_curve}

@@ -20,10 +20,10 @@ import time
 import torch
 
 import rampup.torch
-from rampup.auto import OnlineWarmup
+from rampup.auto import OnlineSettings, OnlineWarmup
 from rampup.studies import deterministic, get_task
 
-LM = dict(layers=6, d_model=64, heads=4, seq=32, batch=16)
+LM = {"layers": 6, "d_model": 64, "heads": 4, "seq": 32, "batch": 16}
 
 
 def loop(kind: str, updates: int, grad_norm_every: int, update_ratio_every: int | None) -> dict:
@@ -33,8 +33,9 @@ def loop(kind: str, updates: int, grad_norm_every: int, update_ratio_every: int 
         opt = task.optimizer(model.parameters(), 1e-3)
         batches = task.batches(torch.Generator().manual_seed(0))
         if kind == "online":
-            sched = OnlineWarmup(opt, start=0.05, growth=1e-6, grad_norm_every=grad_norm_every,
-                                 update_ratio_every=update_ratio_every)
+            sched = OnlineWarmup(opt, start=0.05, growth=1e-6,
+                                 settings=OnlineSettings(grad_norm_every=grad_norm_every,
+                                                         update_ratio_every=update_ratio_every))
         else:
             sched = rampup.torch.Scheduler(opt, "linear(1000)")
         inside = 0.0

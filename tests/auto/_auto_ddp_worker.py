@@ -9,14 +9,15 @@ import sys
 import torch
 import torch.distributed as dist
 
-from rampup.auto import OnlineWarmup
+from rampup.auto import OnlineSettings, OnlineWarmup
 
 
 def run(rank, group, every):
     torch.manual_seed(0)
     model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(4, 1))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    sched = OnlineWarmup(opt, start=0.05, growth=0.15, every=every, process_group=group, min_history=3)
+    sched = OnlineWarmup(opt, start=0.05, growth=0.15, process_group=group,
+                         settings=OnlineSettings(every=every, min_history=3))
     gen = torch.Generator().manual_seed(100 + rank)
     lrs = []
     for t in range(40):

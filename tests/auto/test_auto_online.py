@@ -3,6 +3,7 @@ hand-over to the decay, skipped updates, and exact resume through torch.save / t
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import random
@@ -12,15 +13,22 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import rampup
-from rampup.auto import OnlineWarmup
+from rampup.auto import OnlineSettings, OnlineWarmup
 
 BASE = 0.2
+SETTINGS = {f.name for f in dataclasses.fields(OnlineSettings)}
+
+
+def make(opt, **kwargs):
+    """``OnlineWarmup(opt, ...)`` with the keyword arguments that are settings grouped into ``OnlineSettings``."""
+    settings = OnlineSettings(**{k: v for k, v in kwargs.items() if k in SETTINGS})
+    return OnlineWarmup(opt, settings=settings, **{k: v for k, v in kwargs.items() if k not in SETTINGS})
 
 
 def setup(**kwargs):
     w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
     opt = torch.optim.SGD([w], lr=BASE)
-    return w, opt, OnlineWarmup(opt, **kwargs)
+    return w, opt, make(opt, **kwargs)
 
 
 def drive(w, opt, sched, losses, grads=None):
@@ -174,7 +182,7 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
     w2 = torch.nn.Parameter(ckpt["w"])
     opt2 = torch.optim.SGD([w2], lr=BASE)
     opt2.load_state_dict(ckpt["opt"])
-    c = OnlineWarmup(opt2, **kwargs)
+    c = make(opt2, **kwargs)
     c.load_state_dict(ckpt["sched"])
     tail = drive(w2, opt2, c, losses[29:])
     assert head + tail == full  # bit for bit
@@ -182,28 +190,29 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(start=0.0), "start must be a finite number in \\(0, 1\\]"),
-    (dict(growth=float("nan")), "growth must be"),
-    (dict(growth="fast"), "growth must be"),
-    (dict(backoff=1.0), "backoff must be"),
-    (dict(every=0), "every must be a whole number >= 1"),
+    (dict(start=0.0), "OnlineWarmup: start must be in \\(0, 1\\]"),
+    (dict(growth=float("nan")), "OnlineWarmup: growth must be"),
+    (dict(growth="fast"), "OnlineWarmup: growth must be"),
+    (dict(growth=1.5), "OnlineWarmup: growth must be in \\(0, 1\\]"),
+    (dict(backoff=1.0), "OnlineSettings: backoff must be"),
+    (dict(every=0), "OnlineSettings: every must be a whole number >= 1"),
     (dict(then="cosine()"), "total_steps"),
     (dict(max_warmup="10%"), "total_steps"),
-    (dict(grad_norm="yes"), "grad_norm must be True or False"),
-    (dict(guard=-1), "guard must be a whole number of updates >= 0"),
-    (dict(guard="abc"), "OnlineWarmup: guard: .*cannot read duration 'abc'"),
+    (dict(grad_norm="yes"), "OnlineSettings: grad_norm must be True or False"),
+    (dict(guard=-1), "OnlineWarmup: guard must be a whole number of updates >= 0"),
+    (dict(guard="abc"), "OnlineWarmup: guard must be .* or a duration .*got 'abc'"),
 ])
 def test_bad_arguments(kwargs, match):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     with pytest.raises(rampup.RampupError, match=match):
-        OnlineWarmup(opt, **kwargs)
+        make(opt, **kwargs)
 
 
 def test_bad_state_and_signal():
     w, opt, sched = setup()
-    with pytest.raises(rampup.RampupError, match="not an OnlineWarmup state"):
+    with pytest.raises(rampup.RampupError, match="not a rampup.auto.OnlineWarmup state"):
         sched.load_state_dict({"format": "rampup.torch.Scheduler/1"})
-    with pytest.raises(rampup.RampupError, match="one-element tensor"):
+    with pytest.raises(rampup.RampupError, match="OnlineWarmup: loss must be a number or a one-element tensor"):
         sched.observe("high")
 
 
@@ -220,7 +229,7 @@ def test_nominal_ramp_takes_the_optimizer_rules_length():
     assert lrs[100] == BASE and sched.handover in (99, 100)
 
 
-@pytest.mark.parametrize("make, kwargs, growth", [
+@pytest.mark.parametrize("make_opt, kwargs, growth", [
     # SGD, Goyal's 5 epochs: 5 x 40 = 200 updates from 0.05
     (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=40), 20 ** (1 / 200) - 1),
     # 5 x 4 = 20 updates from 0.05 would be 16% per update: never faster than the default 0.1
@@ -231,13 +240,16 @@ def test_nominal_ramp_takes_the_optimizer_rules_length():
     (lambda p: torch.optim.RMSprop(p, lr=BASE), {}, 0.1),      # no rule for RMSprop
     (lambda p: torch.optim.RAdam(p, lr=BASE), {}, 0.1),        # RAdam: no warmup to take a length from
     (lambda p: torch.optim.Adam(p, lr=BASE), dict(start=1.0), 0.1),  # nothing to ramp
+    # Adam beta2 0.999 in a 600-update run: the rule's 2000 capped at half the run, linear_warmup(300, offset=1)
+    # reaching the peak at update 299; from 0.05 over 299 updates (no fallback to 0.1)
+    (lambda p: torch.optim.Adam(p, lr=BASE), dict(total_steps=600), 20 ** (1 / 299) - 1),
 ])
-def test_growth_from_the_rule_or_the_fallback(make, kwargs, growth):
+def test_growth_from_the_rule_or_the_fallback(make_opt, kwargs, growth):
     w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
-    sched = OnlineWarmup(make([w]), growth="rule", **kwargs)
+    sched = OnlineWarmup(make_opt([w]), growth="rule", **kwargs)
     assert sched.growth == pytest.approx(growth, rel=1e-12) and sched.growth_rule != "given"
-    assert OnlineWarmup(make([w]), **kwargs).growth == 0.1  # the default: a fixed rate
-    assert OnlineWarmup(make([w]), growth=0.3, **kwargs).growth_rule == "given"
+    assert OnlineWarmup(make_opt([w]), **kwargs).growth == 0.1  # the default: a fixed rate
+    assert OnlineWarmup(make_opt([w]), growth=0.3, **kwargs).growth_rule == "given"
 
 
 @pytest.mark.parametrize("dtypes", [(torch.float32, torch.float32), (torch.float32, torch.float64)])
@@ -248,7 +260,7 @@ def test_measured_grad_norm_is_the_norm_of_all_gradients(dtypes):
     b = torch.nn.Parameter(torch.randn(11, generator=gen, dtype=dtypes[1]))
     c = torch.nn.Parameter(torch.randn(3, dtype=dtypes[0]))  # no gradient: left out
     opt = torch.optim.SGD([{"params": [a, c]}, {"params": [b], "lr": 0.5}], lr=0.1)
-    sched = OnlineWarmup(opt, grad_norm_every=1)
+    sched = OnlineWarmup(opt, settings=OnlineSettings(grad_norm_every=1))
     (a.sin().sum() + (b ** 3).sum()).backward()
     want = math.sqrt(sum(float((g.double() ** 2).sum()) for g in (a.grad, b.grad)))
     assert sched._grad_norm() == pytest.approx(want, rel=1e-6)

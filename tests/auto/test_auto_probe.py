@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 import rampup
 import rampup.torch
-from rampup.auto import probe
+from rampup.auto import critical_lr_probe, ladder_probe
 
 PRECISION = 2 ** (1 / 16)  # 4 bisections of a factor-2 bracket in log scale
 
@@ -31,7 +31,7 @@ def test_sgd_on_a_quadratic_finds_2_over_h(h, lr, momentum):
     # loss = h w^2 / 2, one SGD step (fresh momentum buffer = the gradient): w (1 - eta h); no rise iff eta <= 2 / h
     m = Quadratic(1.3)
     opt = torch.optim.SGD(m.parameters(), lr=lr, momentum=momentum)
-    r = probe(m, opt, lambda model, b: 0.5 * h * (model.w ** 2).sum(), [None] * 5, n_batches=2)
+    r = critical_lr_probe(m, opt, lambda model, b: 0.5 * h * (model.w ** 2).sum(), [None] * 5, n_batches=2)
     crit = r.critical_lrs[0]
     assert 2 / h / PRECISION < crit <= 2 / h * (1 + 1e-12)
     assert r.critical_scale == pytest.approx(crit / lr) and not r.bounded
@@ -42,28 +42,30 @@ def test_adam_on_a_quadratic_finds_2_w():
     # Adam's first step is lr * g / (|g| + eps) = lr * sign(w): no rise iff lr <= 2 |w|
     m = Quadratic(-0.75)
     opt = torch.optim.Adam(m.parameters(), lr=0.1, eps=1e-12)
-    r = probe(m, opt, lambda model, b: 0.5 * 5.0 * (model.w ** 2).sum(), [None], n_batches=1, bisections=10)
+    r = critical_lr_probe(m, opt, lambda model, b: 0.5 * 5.0 * (model.w ** 2).sum(), [None], n_batches=1,
+                          bisections=10)
     assert 1.5 / 2 ** (1 / 1024) < r.critical_lrs[0] <= 1.5 * (1 + 1e-9)
 
 
 def test_the_warmup_rule():
     m = Quadratic(1.0)
     opt = torch.optim.SGD(m.parameters(), lr=1.0)
-    r = probe(m, opt, lambda model, b: 0.5 * 16.0 * (model.w ** 2).sum(), [None], n_batches=1, safety=0.5,
-              doubling=10)
+    r = critical_lr_probe(m, opt, lambda model, b: 0.5 * 16.0 * (model.w ** 2).sum(), [None], n_batches=1,
+                          safety=0.5, doubling=10)
     # critical 2/16 = 0.125 exactly (a power of two from the peak 1.0); start = 0.5 * 0.125; 10 updates per doubling
     assert r.critical_scale == 0.125 and r.start == 0.0625
     assert r.warmup == rampup.geometric_warmup(40, start=0.0625)
     assert r.explanation.rule == "probe-critical-lr"
-    safe = probe(m, torch.optim.SGD(m.parameters(), lr=0.01),
-                 lambda model, b: 0.5 * 16.0 * (model.w ** 2).sum(), [None], n_batches=1)
+    safe = critical_lr_probe(m, torch.optim.SGD(m.parameters(), lr=0.01),
+                             lambda model, b: 0.5 * 16.0 * (model.w ** 2).sum(), [None], n_batches=1)
     assert safe.start == 1.0 and safe.warmup(0) == 1.0  # the peak is well below critical: no warmup
 
 
 def test_flat_direction_is_a_lower_bound():
     m = Quadratic(0.0)  # zero gradient: no step raises the loss
     opt = torch.optim.SGD(m.parameters(), lr=0.1)
-    r = probe(m, opt, lambda model, b: 0.5 * (model.w ** 2).sum() + 1.0, [None], n_batches=1, max_scale=8.0)
+    r = critical_lr_probe(m, opt, lambda model, b: 0.5 * (model.w ** 2).sum() + 1.0, [None], n_batches=1,
+                          max_scale=8.0)
     assert r.bounded and r.critical_scale == 8.0 and r.start == 1.0
 
 
@@ -102,6 +104,13 @@ def assert_same(a, b):
     assert a["py_rng"] == b["py_rng"]
 
 
+def _probe(model, opt, loss_fn, data, steps):
+    """steps == 1: the one-update line search; more: the ladder with that many updates per rung."""
+    if steps == 1:
+        return critical_lr_probe(model, opt, loss_fn, data, n_batches=3)
+    return ladder_probe(model, opt, loss_fn, data, n_batches=3, steps=steps)
+
+
 @pytest.mark.parametrize("steps", [1, 4])
 @pytest.mark.parametrize("optimizer", ["adamw", "sgd"])
 def test_batchnorm_dropout_model_is_left_bit_identical(optimizer, steps):
@@ -128,7 +137,7 @@ def test_batchnorm_dropout_model_is_left_bit_identical(optimizer, steps):
     random.seed(5)
     before = snapshot(model, opt)
     step_before, lr_before = sched.last_epoch, sched.get_last_lr()
-    r = probe(model, opt, loss_fn, data, n_batches=3, steps=steps)
+    r = _probe(model, opt, loss_fn, data, steps)
     assert_same(before, snapshot(model, opt))
     assert sched.last_epoch == step_before and sched.get_last_lr() == lr_before  # no optimizer hook fired
     if steps == 1:
@@ -138,7 +147,7 @@ def test_batchnorm_dropout_model_is_left_bit_identical(optimizer, steps):
         assert rungs >= 2 and r.backward_passes == steps * rungs and r.forward_passes == 4 + rungs * (steps + 3)
     assert r.critical_scale > 0 and math.isfinite(r.critical_scale) and 0 < r.start <= 1
     # the probe itself is deterministic: the same dropout masks from its seed, the same answer
-    assert probe(model, opt, loss_fn, data, n_batches=3, steps=steps) == r
+    assert _probe(model, opt, loss_fn, data, steps) == r
     # and training goes on as if nothing happened
     opt.zero_grad()
     loss_fn(model, data[2]).backward()
@@ -168,8 +177,8 @@ def test_multi_step_ladder_on_a_quadratic(peak, start, rungs):
     # 0.5 w^2 (h = 1), k SGD updates at eta: w_k = (1 - eta)^k w_0, loss (1 - eta)^(2k) L_0 (closed form)
     k = 6
     m = Quadratic(1.0)
-    r = probe(m, torch.optim.SGD(m.parameters(), lr=peak), lambda model, b: 0.5 * (model.w ** 2).sum(), [None],
-              n_batches=1, steps=k)
+    r = ladder_probe(m, torch.optim.SGD(m.parameters(), lr=peak), lambda model, b: 0.5 * (model.w ** 2).sum(),
+                     [None], n_batches=1, steps=k)
     assert r.start == start and len(r.trials) == rungs and r.start_loss == 0.5
     for c, loss in r.trials:
         assert loss == pytest.approx(0.5 * (1 - c * peak) ** (2 * k), rel=1e-9)
@@ -182,8 +191,8 @@ def test_multi_step_ladder_on_a_quadratic(peak, start, rungs):
 
 def test_multi_step_no_healthy_rung_starts_at_the_lowest():
     m = Quadratic(1.0)  # a loss the gradient only raises: no rung lowers it
-    r = probe(m, torch.optim.SGD(m.parameters(), lr=1.0, maximize=True), lambda model, b: (model.w ** 2).sum(),
-              [None], n_batches=1, steps=3, min_scale=1 / 16)
+    r = ladder_probe(m, torch.optim.SGD(m.parameters(), lr=1.0, maximize=True),
+                     lambda model, b: (model.w ** 2).sum(), [None], n_batches=1, steps=3, min_scale=1 / 16)
     assert [c for c, _ in r.trials] == [1.0, 0.25, 0.0625] and r.start == 0.0625
     assert r.warmup == rampup.geometric_warmup(6, start=0.0625) and "the lowest one" in r.explanation.sentence
 
@@ -214,7 +223,7 @@ def test_multi_step_asks_for_a_warmup_only_where_the_peak_stalls():
     def run(lr):
         torch.manual_seed(0)
         model = Mlp()
-        return probe(model, torch.optim.Adam(model.parameters(), lr=lr), loss_fn, data, n_batches=3, steps=20)
+        return ladder_probe(model, torch.optim.Adam(model.parameters(), lr=lr), loss_fn, data, n_batches=3, steps=20)
 
     low, high = run(1e-2), run(1.0)
     assert low.start == 1.0 and low.warmup(0) == 1.0 and low.trials[0][1] < 0.99 * low.start_loss
@@ -223,27 +232,70 @@ def test_multi_step_asks_for_a_warmup_only_where_the_peak_stalls():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(steps=0), "steps must be a whole number >= 1"),
-    (dict(steps=3, ladder=1.0), "ladder must be"),
-    (dict(steps=3, margin=1.0), "margin must be"),
-    (dict(n_batches=0), "n_batches must be a whole number >= 1"),
-    (dict(safety=0.0), "safety must be"),
-    (dict(doubling=float("nan")), "doubling must be"),
-    (dict(max_scale=0.5), "max_scale must be"),
+    (dict(n_batches=0), "critical_lr_probe: n_batches must be a whole number >= 1"),
+    (dict(safety=0.0), "critical_lr_probe: safety must be in"),
+    (dict(doubling=float("nan")), "critical_lr_probe: doubling must be"),
+    (dict(max_scale=0.5), "critical_lr_probe: max_scale must be"),
+    (dict(bisections=-1), "critical_lr_probe: bisections must be a whole number >= 0"),
 ])
-def test_bad_arguments(kwargs, match):
+def test_bad_arguments_of_the_line_search(kwargs, match):
     m = Quadratic(1.0)
     with pytest.raises(rampup.RampupError, match=match):
-        probe(m, torch.optim.SGD(m.parameters(), lr=0.1), lambda model, b: (model.w ** 2).sum(), [None], **kwargs)
+        critical_lr_probe(m, torch.optim.SGD(m.parameters(), lr=0.1), lambda model, b: (model.w ** 2).sum(), [None],
+                          **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(steps=0), "ladder_probe: steps must be a whole number >= 1"),
+    (dict(steps=True), "ladder_probe: steps must be a whole number >= 1"),
+    (dict(ladder=1.0), r"ladder_probe: ladder must be in \(1, inf"),
+    (dict(margin=1.0), r"ladder_probe: margin must be in \[0, 1\)"),
+    (dict(n_batches=0), "ladder_probe: n_batches must be a whole number >= 1"),
+    (dict(min_scale=0.0), "ladder_probe: min_scale must be"),
+])
+def test_bad_arguments_of_the_ladder(kwargs, match):
+    m = Quadratic(1.0)
+    with pytest.raises(rampup.RampupError, match=match):
+        ladder_probe(m, torch.optim.SGD(m.parameters(), lr=0.1), lambda model, b: (model.w ** 2).sum(), [None],
+                     **kwargs)
+
+
+def test_each_probe_takes_only_its_own_arguments():
+    # the two algorithms are two functions: an argument of the other one is not silently ignored
+    m = Quadratic(1.0)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="steps"):
+        critical_lr_probe(m, opt, lambda model, b: (model.w ** 2).sum(), [None], steps=5)
+    with pytest.raises(TypeError, match="safety"):
+        ladder_probe(m, opt, lambda model, b: (model.w ** 2).sum(), [None], safety=0.5)
+
+
+def test_bounded_means_no_limit_was_found_in_both_probes():
+    # 0.5 w^2 with SGD: the critical LR is 2 (h = 1); from the peak 0.01 the line search doubles up to its cap
+    m = Quadratic(1.0)
+    line = critical_lr_probe(m, torch.optim.SGD(m.parameters(), lr=0.01), lambda model, b: 0.5 * (model.w ** 2).sum(),
+                             [None], n_batches=1, max_scale=64.0)
+    assert line.bounded and line.critical_scale == 64.0  # 64 x 0.01 = 0.64 < 2: the limit lies beyond the cap
+    found = critical_lr_probe(m, torch.optim.SGD(m.parameters(), lr=1.0), lambda model, b: 0.5 * (model.w ** 2).sum(),
+                              [None], n_batches=1)
+    assert not found.bounded and found.critical_scale == pytest.approx(2.0, rel=0.05)
+    # the ladder: the peak trains well at the top rung, it cannot look higher
+    top = ladder_probe(m, torch.optim.SGD(m.parameters(), lr=0.5), lambda model, b: 0.5 * (model.w ** 2).sum(),
+                       [None], n_batches=1, steps=3)
+    assert top.bounded and top.start == 1.0 and top.critical_scale == 1.0
+    low = ladder_probe(m, torch.optim.SGD(m.parameters(), lr=3.0), lambda model, b: 0.5 * (model.w ** 2).sum(),
+                       [None], n_batches=1, steps=3)
+    assert not low.bounded and low.start == 0.25
 
 
 def test_bad_inputs():
     m = Quadratic(1.0)
     opt = torch.optim.SGD(m.parameters(), lr=0.1)
-    with pytest.raises(rampup.RampupError, match="the loss at the current parameters is nan"):
-        probe(m, opt, lambda model, b: (model.w ** 2).sum() * float("nan"), [None])
-    with pytest.raises(rampup.RampupError, match="batches gave no batch"):
-        probe(m, opt, lambda model, b: (model.w ** 2).sum(), [])
-    with pytest.raises(rampup.RampupError, match="model must be a torch.nn.Module"):
-        probe("model", opt, lambda model, b: 0, [None])
-    assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))  # a failing probe restores too
+    for probe in (critical_lr_probe, ladder_probe):
+        with pytest.raises(rampup.RampupError, match="the loss at the current parameters is nan"):
+            probe(m, opt, lambda model, b: (model.w ** 2).sum() * float("nan"), [None])
+        with pytest.raises(rampup.RampupError, match="batches gave no batch"):
+            probe(m, opt, lambda model, b: (model.w ** 2).sum(), [])
+        with pytest.raises(rampup.RampupError, match="model must be a torch.nn.Module"):
+            probe("model", opt, lambda model, b: 0, [None])
+        assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))  # a failing probe restores too

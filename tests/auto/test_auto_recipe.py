@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 import rampup.auto
 from rampup import RampupError
-from rampup.auto import OnlineWarmup, auto_warmup, probe
+from rampup.auto import OnlineSettings, OnlineWarmup, auto_pace, auto_warmup, ladder_probe
 
 
 class Quadratic(torch.nn.Module):
@@ -26,19 +26,24 @@ def loss_fn(model, batch):
 
 
 @pytest.mark.parametrize("peak, start", [(3.0, 0.25), (1.5, 1.0)])
-def test_start_from_the_probe_and_ramp_from_the_rule(peak, start):
+def test_start_from_the_probe_and_ramp_at_the_probe_s_pace(peak, start):
     # 0.5 w^2 with SGD: k updates at eta give (1 - eta)^(2k) L0, so the ladder's start is known in closed form
-    # (tests/auto/test_auto_probe.py); the SGD rule with total_steps 900 is 5/90 of it: W = 50 updates
+    # (tests/auto/test_auto_probe.py); SGD without steps_per_epoch has no length of its own (its 5 epochs), so the
+    # pace is the probe's: one rung (x4) in 5 horizons of 6 updates, W = 30
     m = Quadratic()
     opt = torch.optim.SGD(m.parameters(), lr=peak)
     sched = auto_warmup(m, opt, loss_fn, [None], n_batches=1, steps=6, total_steps=900)
     assert isinstance(sched, OnlineWarmup) and sched.start == start
-    assert sched.probe_result == probe(m, torch.optim.SGD(m.parameters(), lr=peak), loss_fn, [None], n_batches=1,
-                                       steps=6)
+    assert sched.probe_result == ladder_probe(m, torch.optim.SGD(m.parameters(), lr=peak), loss_fn, [None],
+                                              n_batches=1, steps=6)
     assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))  # the probe left the model as it was
     assert opt.param_groups[0]["lr"] == pytest.approx(peak * start, rel=1e-12)
     if start < 1:
-        assert sched.growth == pytest.approx(start ** (-1 / 50) - 1, rel=1e-12) and sched.phase == "warmup"
+        assert sched.growth == pytest.approx(start ** (-1 / 30) - 1, rel=1e-12) and sched.phase == "warmup"
+        # growth="rule" instead: the SGD rule with total_steps 900 is 5/90 of it, W = 50 updates
+        rule = auto_warmup(m, torch.optim.SGD(m.parameters(), lr=peak), loss_fn, [None], n_batches=1, steps=6,
+                           total_steps=900, growth="rule")
+        assert rule.growth == pytest.approx(start ** (-1 / 50) - 1, rel=1e-12)
     else:
         for t in range(1, 8):  # at the peak from the start; the guard (steps = 6 updates) watches it, then hands over
             opt.zero_grad()
@@ -98,8 +103,42 @@ def test_resume_without_a_second_probe():
 
 def test_start_is_the_probes_to_choose():
     m = Quadratic()
-    with pytest.raises(RampupError, match="start comes from the probe"):
+    with pytest.raises(TypeError, match="start"):
         auto_warmup(m, torch.optim.SGD(m.parameters(), lr=1.0), loss_fn, [None], start=0.5)
+    with pytest.raises(RampupError, match="auto_warmup: growth must be"):
+        auto_warmup(m, torch.optim.SGD(m.parameters(), lr=1.0), loss_fn, [None], growth="fast")
+
+
+@pytest.mark.parametrize("beta2, rule_w", [(0.98, 99), (0.999, 1999)])  # 2 / (1 - beta2), the first at 1/W
+@pytest.mark.parametrize("steps", [6, 10, 20])
+def test_the_pace_is_the_rule_capped_by_five_probe_horizons_per_rung(beta2, rule_w, steps):
+    # Adam on 0.5 w^2 from w = 1 at lr 3: its first updates move w by about 3 each (sign descent) and overshoot;
+    # the probe starts some rungs down, s = 4^-i, and the ramp takes W = min(rule, 5 * steps * i) updates
+    m = Quadratic()
+    opt = torch.optim.Adam(m.parameters(), lr=3.0, betas=(0.9, beta2))
+    r = ladder_probe(m, opt, loss_fn, [None], n_batches=1, steps=steps)
+    assert r.start < 1
+    rungs = round(math.log(1 / r.start, 4))
+    want_w = min(rule_w, 5 * steps * rungs)
+    rate, why = auto_pace(opt, r)
+    assert rate == pytest.approx(min(0.1, r.start ** (-1 / want_w) - 1), rel=1e-12)
+    assert f"W = {want_w} updates" in why and "total_steps plays no part" in why
+
+
+def test_the_pace_without_an_optimizer_rule_is_the_probe_s_and_never_an_error():
+    m = Quadratic()
+    opt = torch.optim.RMSprop(m.parameters(), lr=0.3)
+    sched = auto_warmup(m, opt, loss_fn, [None], n_batches=1, steps=4, total_steps=100)
+    assert sched.start == 0.25  # the rung below the peak (one rung: i = 1)
+    assert sched.growth == pytest.approx(0.25 ** (-1 / (5 * 4)) - 1, rel=1e-12)
+    assert "RMSprop has no warmup rule" in sched.growth_rule
+
+
+def test_settings_pass_through():
+    m = Quadratic()
+    sched = auto_warmup(m, torch.optim.SGD(m.parameters(), lr=1.5), loss_fn, [None], n_batches=1, steps=3,
+                        settings=OnlineSettings(every=4))
+    assert sched.every == 4 and sched.settings.every == 4
 
 
 def test_exported_lazily():

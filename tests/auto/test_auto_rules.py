@@ -70,7 +70,8 @@ def test_sgd_goyal_five_epochs():
     c = warmup_from_optimizer(opt, steps_per_epoch=50)
     assert c.schedule(125) == pytest.approx(0.5) and c.schedule(250) == 1.0  # 5 x 50 updates, linear from 0
     e = c.explanations[0]
-    assert e.rule == "goyal-sgd" and e.inputs == {"optimizer": "SGD", "momentum": 0.9, "steps_per_epoch": 50}
+    assert e.rule == "goyal-sgd" and e.inputs == {"optimizer": "SGD", "momentum": 0.9, "steps_per_epoch": 50,
+                                                   "warmup": 250}
     assert "1706.02677" in e.source
 
 
@@ -102,7 +103,7 @@ def test_optimizers_without_a_rule_raise_unless_a_default_is_given(cls):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="cosine"), "kind must be 'linear' or 'exponential'"),
+    (dict(kind="cosine"), "kind must be one of 'linear', 'exponential'"),
     (dict(then=3), "then must be a rampup schedule"),
     (dict(budget=rampup.Budget(total_steps=10), total_steps=10), "not both"),
 ])

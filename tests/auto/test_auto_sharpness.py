@@ -121,7 +121,7 @@ def test_batchnorm_dropout_model_is_left_bit_identical():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(iters=0), "iters must be a whole number >= 1"),
     (dict(n_batches=0), "n_batches must be"),
-    (dict(tol=0.0), "tol must be a finite number"),
+    (dict(tol=0.0), r"sharpness_probe: tol must be in \(0, 1\]"),
     (dict(safety=float("nan")), "safety must be a finite number"),
 ])
 def test_bad_arguments(kwargs, match):

@@ -1,15 +1,17 @@
 """rampup.auto: choose the warmup for the user.
 
 - :func:`warmup_from_optimizer`: a rule read from the optimizer itself (Adam's ``beta2``: Ma & Yarats' untuned
-  warmup; SGD: Goyal et al.'s 5 epochs), with an :class:`Explanation` per param group.
-- :func:`probe`: before training, the critical LR along the optimizer's real first update, from a few forward
-  passes, or (``steps=k``) the highest LR of a ladder at which ``k`` trial updates train well, turned into a start
-  LR and a warmup length toward the peak.
+  warmup; SGD: Goyal et al.'s 5 epochs), capped at half of a short run, with an :class:`Explanation` per group.
+- :func:`critical_lr_probe`: before training, the critical LR along the optimizer's real first update, from a few
+  forward passes, turned into a start LR and a warmup toward the peak.
+- :func:`ladder_probe`: before training, the highest LR of a ladder at which ``steps`` trial updates train well.
+- :func:`sharpness_probe`: before training, the top Hessian eigenvalue against the optimizer's edge of stability.
 - :class:`OnlineWarmup`: a torch LR scheduler that raises the LR while training is healthy, holds or backs off on
-  loss spikes and gradient-norm outliers, and hands over to the decay at the peak.
-- :func:`auto_warmup`: the two together, the probe's start and the controller's ramp at the optimizer rule's pace.
+  loss spikes and gradient-norm outliers, and hands over to the decay at the peak (knobs: :class:`OnlineSettings`).
+- :func:`auto_warmup`: the ladder probe's start and the controller's ramp at :func:`auto_pace`'s pace, one call.
 
-torch is imported when :func:`probe`, :class:`OnlineWarmup` or :func:`auto_warmup` is first used, not by ``import rampup.auto``.
+torch is imported when a probe, :class:`OnlineWarmup` or :func:`auto_warmup` is first used, not by
+``import rampup.auto``.
 
 Example:
     >>> import torch, rampup.auto
@@ -22,11 +24,12 @@ from typing import Any
 
 from ._rules import Explanation, WarmupChoice, warmup_from_optimizer
 
-__all__ = ["Explanation", "OnlineWarmup", "ProbeResult", "WarmupChoice", "auto_warmup", "probe",
-           "sharpness_probe", "warmup_from_optimizer"]
+__all__ = ["Explanation", "OnlineSettings", "OnlineWarmup", "ProbeResult", "WarmupChoice", "auto_pace",
+           "auto_warmup", "critical_lr_probe", "ladder_probe", "sharpness_probe", "warmup_from_optimizer"]
 
-_LAZY = {"OnlineWarmup": "._online", "ProbeResult": "._probe", "probe": "._probe", "auto_warmup": "._recipe",
-         "sharpness_probe": "._sharpness"}
+_LAZY = {"OnlineSettings": "._online", "OnlineWarmup": "._online", "ProbeResult": "._probe",
+         "critical_lr_probe": "._probe", "ladder_probe": "._probe", "auto_pace": "._recipe",
+         "auto_warmup": "._recipe", "sharpness_probe": "._sharpness"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
-"""A probe before training: how far can the LR go now, measured along the optimizer's real first update."""
+"""Probes before training: how far the LR can go now, along the optimizer's real first update
+(:func:`critical_lr_probe`) or over a few real updates per trial (:func:`ladder_probe`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 from ..core.errors import RampupError
 from ..core.schedule import Schedule
+from ..core.validate import check_instance, check_int, check_number, show
 from ..core.warmup import geometric_warmup, linear_warmup
 from ._rules import Explanation
 
-__all__ = ["ProbeResult", "probe"]
+__all__ = ["ProbeResult", "critical_lr_probe", "ladder_probe"]
 
 _KALRA = "Kalra et al., critical learning rate along the update direction, arXiv 2601.16979"
 _SMITH = "Smith, LR range test (short runs at increasing LRs), arXiv 1506.01186"
@@ -23,24 +25,41 @@ _SMITH = "Smith, LR range test (short runs at increasing LRs), arXiv 1506.01186"
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What :func:`probe` measured, and the warmup it turns that into.
+    """What a probe (:func:`critical_lr_probe`, :func:`ladder_probe`, :func:`rampup.auto.sharpness_probe`)
+    measured, and the warmup it turns that into.
 
     Attributes:
-        critical_scale: the median over batches of the largest multiple ``c`` of the optimizer's (peak) LRs at which
-            one update does not raise the loss of its batch.
+        critical_scale: the largest multiple of the optimizer's (peak) LRs the probe found safe now: the median over
+            batches of the largest scale at which one update does not raise the loss (:func:`critical_lr_probe`),
+            the highest rung of the ladder at which ``steps`` updates train well (:func:`ladder_probe`), or the
+            edge of stability over the top eigenvalue (:func:`rampup.auto.sharpness_probe`).
         critical_lrs: ``critical_scale`` times each param group's peak LR.
-        per_batch: ``c`` for each probed batch.
-        bounded: True when some batch did not raise its loss even at ``max_scale`` (``c`` is then a lower bound).
-        start: the factor of the peak the warmup starts from, ``min(1, safety * critical_scale)``.
+        per_batch: the scale found on each probed batch (empty for :func:`ladder_probe`, which judges all its
+            batches together).
+        bounded: one meaning for every probe: True when the probe found no limit within what it tried, so that
+            ``critical_scale`` is a lower bound of the safe scale: some batch did not raise its loss even at
+            ``max_scale`` (:func:`critical_lr_probe`); the top rung, the peak itself, trained well and the ladder
+            goes no higher (:func:`ladder_probe`); no positive eigenvalue, ``critical_scale`` is ``inf``
+            (:func:`rampup.auto.sharpness_probe`).
+        start: the factor of the peak the warmup starts from, in ``(0, 1]``.
         warmup: ``geometric_warmup(W, start=start)`` (or ``linear_warmup(0)``: no warmup needed).
         forward_passes, backward_passes: what the probe cost.
         explanation: the rule, its inputs and a sentence.
-        steps: updates per trial (1: the one-step line search; more: the multi-step ladder, see :func:`probe`).
-        trials: with ``steps > 1``, ``(scale, loss)`` for each rung tried: the mean loss of the probe batches after
-            ``steps`` updates at ``scale`` times the peak (``inf`` when a loss was not finite).
-        start_loss: with ``steps > 1``, the mean loss of the probe batches before any update.
-        sharpness: from :func:`rampup.auto.sharpness_probe`, the top eigenvalue of the (preconditioned) Hessian
+        steps: updates per trial (1 for the one-update probes, ``steps`` for :func:`ladder_probe`).
+        trials: :func:`ladder_probe` only: ``(scale, loss)`` for each rung tried, the mean loss of the probe batches
+            after ``steps`` updates at ``scale`` times the peak (``inf`` when a loss was not finite).
+        start_loss: :func:`ladder_probe` only: the mean loss of the probe batches before any update.
+        sharpness: :func:`rampup.auto.sharpness_probe` only: the top eigenvalue of the (preconditioned) Hessian
             scaled by the peak LRs (``eta * lambda_max`` for one group).
+
+    Example:
+        >>> import torch
+        >>> from rampup.auto import ladder_probe
+        >>> w = torch.nn.Parameter(torch.tensor([1.0])); m = torch.nn.Module(); m.w = w
+        >>> r = ladder_probe(m, torch.optim.SGD([w], lr=0.01), lambda m, b: (m.w ** 2).sum(), [None], n_batches=1,
+        ...                  steps=3)
+        >>> r.start, r.bounded, r.warmup   # 3 SGD updates at the peak already train well: no warmup
+        (1.0, True, linear_warmup(0))
     """
 
     critical_scale: float
@@ -58,11 +77,10 @@ class ProbeResult:
     sharpness: float | None = None
 
 
-def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,
-          n_batches: int = 3, safety: float = 0.5, doubling: float = 16.0, max_scale: float = 64.0,
-          min_scale: float = 1.0 / 1024, bisections: int = 4, seed: int = 0, steps: int = 1,
-          ladder: float = 4.0, margin: float = 0.01) -> ProbeResult:
-    r"""Measure the critical LR along the optimizer's real update direction and turn it into a warmup.
+def critical_lr_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,
+                      n_batches: int = 3, safety: float = 0.5, doubling: float = 16.0, max_scale: float = 64.0,
+                      min_scale: float = 1.0 / 1024, bisections: int = 4, seed: int = 0) -> ProbeResult:
+    r"""The critical LR along the optimizer's real first update, by a line search, turned into a warmup.
 
     For each of ``n_batches`` batches ``b``: one forward and backward pass at the current parameters
     :math:`\theta_0` gives the loss :math:`L_b(\theta_0)` and the gradients; a copy of the optimizer (same class,
@@ -85,26 +103,11 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
               W = \lceil \mathrm{doubling} \cdot \log_2(1/s) \rceil
 
     and the warmup is ``geometric_warmup(W, start=s)``: from ``s`` times the peak, doubling every ``doubling``
-    updates. When :math:`s = 1` the peak is safe now: ``linear_warmup(0)``.
+    updates. When :math:`s = 1` the peak is safe now: ``linear_warmup(0)``. ``bounded`` is True when some batch's
+    loss did not rise even at ``max_scale`` (its :math:`c_b`, and maybe :math:`c^*`, is then a lower bound).
 
-    **Several updates per trial** (``steps = k > 1``, after the LR range test of Smith, arXiv 1506.01186): an
-    instability that builds up over tens of updates (a Post-LN transformer falling back to its plateau, SGD's
-    momentum growing the step) is invisible to one step at initialisation, so each trial trains. The rungs are
-    :math:`c_i = \mathrm{ladder}^{-i}` (``1, 1/4, 1/16, ...`` down to ``min_scale``); trial ``i`` trains a copy of
-    the optimizer (same state) from the current parameters for ``k`` updates at ``c_i`` times the peak LRs, on the
-    first ``k`` batches (cycled if fewer), and measures :math:`L(c_i)`, the mean loss of the first ``n_batches``
-    batches afterwards (:math:`L_0` before). Going down from the peak, the first rung with
-
-    .. math:: L(c_i) \text{ finite}, \quad L(c_i) \le (1 - \mathrm{margin})\,L_0, \quad
-              L(c_i) \le L(c_{i+1})
-
-    is the start ``s = c_i``: ``k`` updates there lower the loss, and no less than at the next rung down (a
-    higher LR that ends higher is past the edge, as in the range test). The warmup then climbs one rung per ``k``
-    updates, the horizon over which the probe saw each rung below it train well: ``geometric_warmup(k * i,
-    start=s)``; ``s = 1`` means no warmup. If no rung qualifies, ``s`` is the lowest rung. Cost: per rung tried,
-    ``k`` forward and backward passes and ``n_batches`` forward passes, plus ``n_batches`` forward passes for
-    :math:`L_0`; at least two rungs (the peak is judged against the rung below), so at least ``2k`` backward
-    passes. ``safety``, ``doubling``, ``max_scale`` and ``bisections`` are the one-step rule's and are not used.
+    One update cannot see an instability that builds up over tens of updates (a Post-LN transformer falling back
+    to its plateau, SGD's momentum growing the step): :func:`ladder_probe` trains each trial for that.
 
     Nothing is left changed: parameters, buffers (BatchNorm running statistics), gradients, the optimizer's state,
     every module's ``training`` flag and the torch, numpy and Python RNG states are restored bit for bit. Every
@@ -117,64 +120,44 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
         loss_fn: ``loss_fn(model, batch)`` -> scalar loss tensor.
         batches: an iterable of batches; the first ``n_batches`` are used.
         n_batches: batches to probe.
-        safety: the fraction of the critical LR to start from.
+        safety: the fraction of the critical LR to start from, in ``(0, 1]``.
         doubling: updates per doubling of the LR during the warmup.
         max_scale, min_scale: the range of ``c`` searched.
         bisections: bisection steps after bracketing.
         seed: the seed of the dropout masks used during the probe.
-        steps: updates per trial: 1 (default) for the one-step line search, ``k > 1`` for the multi-step ladder.
-        ladder: the ratio between rungs (multi-step).
-        margin: the relative fall of the loss a rung must reach in ``k`` updates (multi-step).
 
     Returns:
-        A :class:`ProbeResult`, with the forward and backward passes it cost: one-step, per batch 1 backward and
-        1 + (bracketing trials) + ``bisections`` forward passes; multi-step, as above.
+        A :class:`ProbeResult`, with the passes it cost: per batch 1 backward and 1 + (bracketing trials) +
+        ``bisections`` forward passes.
 
     Example:
         >>> import torch
-        >>> from rampup.auto import probe
+        >>> from rampup.auto import critical_lr_probe
         >>> w = torch.nn.Parameter(torch.tensor([1.0]))
         >>> model = torch.nn.Module(); model.w = w
         >>> opt = torch.optim.SGD([w], lr=0.1)
-        >>> r = probe(model, opt, lambda m, b: 0.5 * 40.0 * (m.w ** 2).sum(), [None], n_batches=1, bisections=8)
+        >>> r = critical_lr_probe(model, opt, lambda m, b: 0.5 * 40.0 * (m.w ** 2).sum(), [None], n_batches=1,
+        ...                       bisections=8)
         >>> round(r.critical_lrs[0], 3)   # 2 / h = 2 / 40
         0.05
-        >>> r.warmup, r.forward_passes, r.backward_passes
-        (geometric_warmup(32, start=0.25), 11, 1)
-
-        Multi-step: 5 SGD updates on the same quadratic at 0.1 (the factor 1 - 0.1 * 40 = -3 per update: it
-        diverges), 0.025 (factor 0: the minimum) and 0.00625 (factor 0.75):
-
-        >>> r = probe(model, opt, lambda m, b: 0.5 * 40.0 * (m.w ** 2).sum(), [None], n_batches=1, steps=5)
-        >>> r.start, r.warmup, [round(c, 5) for c, loss in r.trials], r.backward_passes
-        (0.25, geometric_warmup(5, start=0.25), [1.0, 0.25, 0.0625], 15)
+        >>> r.warmup, r.forward_passes, r.backward_passes, r.bounded
+        (geometric_warmup(32, start=0.25), 11, 1, False)
     """
     import torch
 
-    owner = "probe"
-    _check_inputs(owner, model, optimizer, loss_fn)
-    _check_int(owner, "n_batches", n_batches, 1)
-    _check_int(owner, "bisections", bisections, 0)
-    _check_int(owner, "seed", seed, 0)
-    _check_int(owner, "steps", steps, 1)
-    for name, value, lo, hi in (("ladder", ladder, 1.0, math.inf), ("margin", margin, 0.0, 1.0)):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or not (lo < value < hi if name == "ladder" else lo <= value < hi):
-            raise RampupError(f"{owner}: {name} must be a finite number in "
-                              f"{'(1, inf)' if name == 'ladder' else '[0, 1)'}, got {value!r}")
-    for name, value, lo, hi in (("safety", safety, 0.0, 1.0), ("doubling", doubling, 0.0, math.inf),
-                                ("max_scale", max_scale, 1.0, math.inf), ("min_scale", min_scale, 0.0, 1.0)):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or not (lo < value <= hi if name != "max_scale" else lo <= value < hi):
-            raise RampupError(f"{owner}: {name} must be a finite number in ({lo:g}, {hi:g}], got {value!r}")
-
-    taken = _take(owner, batches, max(n_batches, steps) if steps > 1 else n_batches)
+    owner = "critical_lr_probe"
+    optimizer = _check_inputs(owner, model, optimizer, loss_fn)
+    check_int(owner, "n_batches", n_batches, 1)
+    check_int(owner, "bisections", bisections, 0)
+    check_int(owner, "seed", seed, 0)
+    check_number(owner, "safety", safety, 0.0, 1.0, lo_open=True)
+    check_number(owner, "doubling", doubling, 0.0, lo_open=True)
+    check_number(owner, "max_scale", max_scale, 1.0)
+    check_number(owner, "min_scale", min_scale, 0.0, 1.0, lo_open=True)
+    taken = _take(owner, batches, n_batches)
 
     peaks = [_peak(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
     params = [p for g in optimizer.param_groups for p in g["params"]]
-    if steps > 1:
-        return _probe_steps(owner, model, optimizer, loss_fn, taken, peaks, params, n_batches=n_batches,
-                            seed=seed, steps=steps, ladder=ladder, margin=margin, min_scale=min_scale)
     saved = _Saved(model, params)
     counts = [0, 0]  # forward, backward
 
@@ -184,13 +167,26 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
             counts[0] += 1
             return loss_fn(model, batch)
 
+    def rises_along(batch: Any, i: int, l0: float, delta: list[Any]) -> Callable[[float], bool]:
+        """Whether one step of ``c`` times ``delta`` from the saved parameters raises ``batch``'s loss above
+        ``l0`` (a NaN loss counts as a rise)."""
+
+        def rises(c: float) -> bool:
+            with torch.no_grad():
+                for p, p0, d in zip(params, saved.params, delta, strict=True):
+                    p.copy_(p0 + c * d)
+                value = float(loss_at(batch, i))
+            return not value <= l0
+
+        return rises
+
     per_batch: list[float] = []
     bounded = False
     try:
         model.train()
         for i, batch in enumerate(taken):
             with torch.no_grad():  # every batch starts from the real parameters and optimizer state
-                for p, p0 in zip(params, saved.params):
+                for p, p0 in zip(params, saved.params, strict=True):
                     p.copy_(p0)
                     p.grad = None
             clone = _clone(owner, optimizer, peaks)
@@ -200,16 +196,8 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
             counts[1] += 1
             with torch.no_grad():
                 clone.step()
-                delta = [p.detach() - p0 for p, p0 in zip(params, saved.params)]
-
-            def rises(c: float) -> bool:
-                with torch.no_grad():
-                    for p, p0, d in zip(params, saved.params, delta):
-                        p.copy_(p0 + c * d)
-                    value = float(loss_at(batch, i))
-                return not value <= l0  # a NaN loss counts as a rise
-
-            c, hit = _line_search(rises, min_scale, max_scale, bisections)
+                delta = [p.detach() - p0 for p, p0 in zip(params, saved.params, strict=True)]
+            c, hit = _line_search(rises_along(batch, i, l0, delta), min_scale, max_scale, bisections)
             bounded = bounded or hit
             per_batch.append(c)
     finally:
@@ -226,12 +214,72 @@ def probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batche
     return ProbeResult(crit, lrs, tuple(per_batch), bounded, start, warm, counts[0], counts[1], why)
 
 
-def _probe_steps(owner: str, model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], taken: list[Any],
-                 peaks: list[float], params: list[Any], *, n_batches: int, seed: int, steps: int, ladder: float,
-                 margin: float, min_scale: float) -> ProbeResult:
-    """The multi-step ladder of :func:`probe` (``steps > 1``)."""
+def ladder_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,
+                 steps: int = 20, n_batches: int = 3, ladder: float = 4.0, margin: float = 0.01,
+                 min_scale: float = 1.0 / 1024, seed: int = 0) -> ProbeResult:
+    r"""The highest LR of a geometric ladder at which ``steps`` real updates train well, turned into a warmup.
+
+    After the LR range test of Smith (arXiv 1506.01186): an instability that builds up over tens of updates (a
+    Post-LN transformer falling back to its plateau, SGD's momentum growing the step) is invisible to one step at
+    initialisation (:func:`critical_lr_probe`), so each trial trains. The rungs are
+    :math:`c_i = \mathrm{ladder}^{-i}` (``1, 1/4, 1/16, ...`` down to ``min_scale``); trial ``i`` trains a copy of
+    the optimizer (same state) from the current parameters for ``k = steps`` updates at :math:`c_i` times the peak
+    LRs, on the first ``k`` batches (cycled if fewer), and measures :math:`L(c_i)`, the mean loss of the first
+    ``n_batches`` batches afterwards (:math:`L_0` before). Going down from the peak, the first rung with
+
+    .. math:: L(c_i) \text{ finite}, \quad L(c_i) \le (1 - \mathrm{margin})\,L_0, \quad
+              L(c_i) \le L(c_{i+1})
+
+    is the start ``s = c_i``: ``k`` updates there lower the loss, and no less than at the next rung down (a
+    higher LR that ends higher is past the edge, as in the range test). The warmup then climbs one rung per ``k``
+    updates, the horizon over which the probe saw each rung below it train well: ``geometric_warmup(k * i,
+    start=s)``; ``s = 1`` means no warmup. If no rung qualifies, ``s`` is the lowest rung and the explanation
+    says so. ``critical_scale`` is ``s``; ``bounded`` is True when ``s = 1``: the peak itself trained well and the
+    ladder goes no higher, so the safe scale may be above it.
+
+    Cost: per rung tried, ``k`` forward and backward passes and ``n_batches`` forward passes, plus ``n_batches``
+    forward passes for :math:`L_0`; at least two rungs (the peak is judged against the rung below), so at least
+    ``2k`` backward passes. Everything is restored bit for bit as by :func:`critical_lr_probe` (between trials
+    too), with the dropout masks drawn from ``seed``.
+
+    Args:
+        model, optimizer, loss_fn, batches, seed: as in :func:`critical_lr_probe`.
+        steps: updates per trial (``k``); the probe reads the first ``max(steps, n_batches)`` batches.
+        n_batches: batches the loss after each trial is measured on.
+        ladder: the ratio between rungs, above 1.
+        margin: the relative fall of the loss a rung must reach in ``k`` updates, in ``[0, 1)``.
+        min_scale: the lowest rung.
+
+    Returns:
+        A :class:`ProbeResult` with ``steps``, ``trials`` and ``start_loss`` set.
+
+    Example:
+        5 SGD updates on :math:`20 w^2` at 0.1 (the factor 1 - 0.1 * 40 = -3 per update: it diverges), 0.025
+        (factor 0: the minimum) and 0.00625 (factor 0.75):
+
+        >>> import torch
+        >>> from rampup.auto import ladder_probe
+        >>> w = torch.nn.Parameter(torch.tensor([1.0]))
+        >>> model = torch.nn.Module(); model.w = w
+        >>> opt = torch.optim.SGD([w], lr=0.1)
+        >>> r = ladder_probe(model, opt, lambda m, b: 0.5 * 40.0 * (m.w ** 2).sum(), [None], n_batches=1, steps=5)
+        >>> r.start, r.warmup, [round(c, 5) for c, loss in r.trials], r.backward_passes, r.bounded
+        (0.25, geometric_warmup(5, start=0.25), [1.0, 0.25, 0.0625], 15, False)
+    """
     import torch
 
+    owner = "ladder_probe"
+    optimizer = _check_inputs(owner, model, optimizer, loss_fn)
+    check_int(owner, "steps", steps, 1)
+    check_int(owner, "n_batches", n_batches, 1)
+    check_int(owner, "seed", seed, 0)
+    check_number(owner, "ladder", ladder, 1.0, lo_open=True)
+    check_number(owner, "margin", margin, 0.0, 1.0, hi_open=True)
+    check_number(owner, "min_scale", min_scale, 0.0, 1.0, lo_open=True)
+    taken = _take(owner, batches, max(n_batches, steps))
+
+    peaks = [_peak(owner, g, i) for i, g in enumerate(optimizer.param_groups)]
+    params = [p for g in optimizer.param_groups for p in g["params"]]
     saved = _Saved(model, params)
     counts = [0, 0]  # forward, backward
     evals = taken[:n_batches]
@@ -315,16 +363,18 @@ def _probe_steps(owner: str, model: Any, optimizer: Any, loss_fn: Callable[[Any,
                        trials=trials, start_loss=l0)
 
 
-def _check_inputs(owner: str, model: Any, optimizer: Any, loss_fn: Any) -> None:
-    """The probes' common arguments: a torch module, a torch optimizer, a callable ``loss_fn(model, batch)``."""
+def _check_inputs(owner: str, model: Any, optimizer: Any, loss_fn: Any) -> Any:
+    """The probes' common arguments: a torch module, a torch optimizer (or a wrapper that holds one: Accelerate,
+    DeepSpeed, Lightning; the real optimizer is returned), a callable ``loss_fn(model, batch)``."""
     import torch
 
-    if not isinstance(model, torch.nn.Module):
-        raise RampupError(f"{owner}: model must be a torch.nn.Module, got {model!r}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise RampupError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
+    from ..torch.base import unwrap_optimizer
+
+    check_instance(owner, "model", model, torch.nn.Module, "a torch.nn.Module")
+    real = unwrap_optimizer(optimizer, owner)
     if not callable(loss_fn):
-        raise RampupError(f"{owner}: loss_fn must be callable as loss_fn(model, batch), got {loss_fn!r}")
+        raise RampupError(f"{owner}: loss_fn must be callable as loss_fn(model, batch), got {show(loss_fn)}")
+    return real
 
 
 def _take(owner: str, batches: Iterable[Any], n: int) -> list[Any]:
@@ -391,7 +441,7 @@ class _Saved:
         import torch
 
         self.model = model
-        self.tensors = list(model.parameters()) + [b for b in model.buffers()]
+        self.tensors = list(model.parameters()) + list(model.buffers())
         seen = {id(t) for t in self.tensors}
         self.tensors += [p for p in params if id(p) not in seen]
         self.copies = [t.detach().clone() for t in self.tensors]
@@ -400,15 +450,14 @@ class _Saved:
         self.grads = [(p, p.grad) for p in self.tensors if isinstance(p, torch.nn.Parameter) or p.requires_grad]
         self.training = [(m, m.training) for m in model.modules()]
         self.rng = (torch.get_rng_state(), np.random.get_state(), random.getstate())
-        self.cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() \
-            else None
+        self.cuda = torch.cuda.get_rng_state_all() if _cuda_in_use(torch) else None
 
     def restore(self) -> None:
         import numpy as np
         import torch
 
         with torch.no_grad():
-            for t, c in zip(self.tensors, self.copies):
+            for t, c in zip(self.tensors, self.copies, strict=True):
                 t.copy_(c)
         for p, g in self.grads:
             p.grad = g
@@ -424,42 +473,40 @@ class _Saved:
 def _clone(owner: str, optimizer: Any, peaks: list[float]) -> Any:
     """An optimizer of the same class on the same parameters, with a deep copy of the state and the peak LRs: its
     step is the real update, without touching the original's state or firing its step hooks."""
-    groups = [{k: v for k, v in g.items()} for g in optimizer.param_groups]
+    groups = [dict(g.items()) for g in optimizer.param_groups]
     try:
         clone = type(optimizer)(groups)
         clone.load_state_dict(copy.deepcopy(optimizer.state_dict()))
     except Exception as e:  # any constructor signature may fail: say what and why
         raise RampupError(f"{owner}: cannot copy the optimizer {type(optimizer).__name__} to take a trial step "
                           f"({type(e).__name__}: {e})") from None
-    for g, lr in zip(clone.param_groups, peaks):
+    for g, lr in zip(clone.param_groups, peaks, strict=True):
         g["lr"] = lr
     return clone
 
 
 def _peak(owner: str, group: dict[str, Any], i: int) -> float:
-    v = group.get("initial_lr", group.get("lr"))
+    v: Any = group.get("initial_lr", group.get("lr"))
     v = float(v.item()) if hasattr(v, "item") else v
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise RampupError(f"{owner}: the peak LR of param group {i} must be a finite number > 0, got {v!r}")
-    return float(v)
+    return check_number(owner, f"the peak LR of param group {i}", v, 0.0, lo_open=True)
 
 
 def _value(owner: str, loss: Any) -> float:
     import torch
 
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1 or not loss.requires_grad:
-        raise RampupError(f"{owner}: loss_fn must return a scalar tensor with grad, got {loss!r}")
+        raise RampupError(f"{owner}: loss_fn must return a scalar tensor with grad, got {show(loss)}")
     v = float(loss.detach())
     if not math.isfinite(v):
         raise RampupError(f"{owner}: the loss at the current parameters is {v!r}; nothing to probe")
     return v
 
 
+def _cuda_in_use(torch: Any) -> bool:
+    """CUDA is there and initialised (its RNG states exist and are worth saving)."""
+    cuda: Any = torch.cuda
+    return bool(cuda.is_available() and cuda.is_initialized())
+
+
 def _devices(torch: Any) -> list[int]:
-    return list(range(torch.cuda.device_count())) if torch.cuda.is_available() and torch.cuda.is_initialized() \
-        else []
-
-
-def _check_int(owner: str, name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise RampupError(f"{owner}: {name} must be a whole number >= {low}, got {value!r}")
+    return list(range(torch.cuda.device_count())) if _cuda_in_use(torch) else []

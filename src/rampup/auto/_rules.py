@@ -9,6 +9,7 @@ from ..core.errors import BudgetError, RampupError
 from ..core.schedule import Schedule
 from ..core.spec import as_schedule
 from ..core.units import Budget
+from ..core.validate import check_choice, check_number, show
 from ..core.warmup import linear_warmup, untuned_warmup
 
 __all__ = ["Explanation", "WarmupChoice", "warmup_from_optimizer"]
@@ -87,7 +88,8 @@ class WarmupChoice:
 
 def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedule | str | None = None,
                           total_steps: int | None = None, steps_per_epoch: int | None = None,
-                          budget: Budget | None = None, default: Schedule | str | None = None) -> WarmupChoice:
+                          budget: Budget | None = None, default: Schedule | str | None = None,
+                          max_share: float = 0.5) -> WarmupChoice:
     r"""Choose each param group's warmup from the optimizer's own hyperparameters.
 
     Rules, per param group:
@@ -108,6 +110,13 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
     - **Any other optimizer** (RMSprop, Adagrad, ...): :class:`rampup.RampupError`, unless ``default=`` gives the
       warmup to use for optimizers without a rule; the explanation then names the rule ``"default"``.
 
+    **Short runs.** A rule's linear warmup never takes more than ``max_share`` (half) of ``total_steps``: with
+    :math:`W` the rule's length and :math:`T` the run's, the warmup is linear over
+    :math:`\min(W, \max(1, \lfloor \mathrm{max\_share} \cdot T \rfloor))` updates (the same form, the first
+    update at ``1/W'`` of the peak for the Adam rule), and the explanation says it was capped. The cap is
+    continuous in ``T``: a run a little shorter than ``2 W`` gets a warmup a little shorter than ``W``, never an
+    error. (Adam's ``beta2 = 0.999`` asks for 2000 updates; a 600-update run gets 300.)
+
     Args:
         optimizer: a ``torch.optim.Optimizer`` (or any object with ``param_groups``).
         kind: ``"linear"`` or ``"exponential"``, for the Adam-family rule.
@@ -116,6 +125,7 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
         total_steps, steps_per_epoch, budget: the run's budget, to resolve durations.
         default: the warmup (schedule or spec) for an optimizer without a rule. Explicit: nothing falls back
             silently.
+        max_share: the largest share of ``total_steps`` a rule's warmup may take, in ``(0, 1]`` (default 0.5).
 
     Returns:
         A :class:`WarmupChoice`: ``.schedule`` for :class:`rampup.torch.Scheduler`, ``.explain()`` for humans.
@@ -127,17 +137,21 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
         >>> c = warmup_from_optimizer(torch.optim.AdamW([w], lr=1e-3, betas=(0.9, 0.98)))
         >>> c.schedule
         linear_warmup(100, offset=1)
-        >>> print(c.explain())
-        untuned-linear: AdamW with beta2=0.98 averages squared gradients over about 1/(1-beta2) = 50 updates; warm up linearly over 2/(1-beta2) = 100 updates, the first at 1/100 of the peak (Ma & Yarats 2021)
+        >>> print(c.explain())  # doctest: +NORMALIZE_WHITESPACE
+        untuned-linear: AdamW with beta2=0.98 averages squared gradients over about 1/(1-beta2) = 50 updates;
+        warm up linearly over 2/(1-beta2) = 100 updates, the first at 1/100 of the peak (Ma & Yarats 2021)
         >>> warmup_from_optimizer(torch.optim.SGD([w], lr=0.1, momentum=0.9), steps_per_epoch=20).schedule
         linear_warmup(100)
+        >>> short = warmup_from_optimizer(torch.optim.Adam([w], lr=1e-3), total_steps=600)   # beta2 0.999: 2000
+        >>> float(short.schedule(0)), float(short.schedule(299))   # capped at half the run: 300 updates
+        (0.0033333333333333335, 1.0)
     """
     owner = "warmup_from_optimizer"
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list) or not groups:
-        raise RampupError(f"{owner}: optimizer must be a torch optimizer with param groups, got {optimizer!r}")
-    if kind not in ("linear", "exponential"):
-        raise RampupError(f"{owner}: kind must be 'linear' or 'exponential', got {kind!r}")
+        raise RampupError(f"{owner}: optimizer must be a torch optimizer with param groups, got {show(optimizer)}")
+    check_choice(owner, "kind", kind, ("linear", "exponential"))
+    check_number(owner, "max_share", max_share, 0.0, 1.0, lo_open=True)
     if budget is not None and (total_steps is not None or steps_per_epoch is not None):
         raise RampupError(f"{owner}: pass budget=... or total_steps/steps_per_epoch, not both")
     if budget is None and (total_steps is not None or steps_per_epoch is not None):
@@ -168,6 +182,8 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
             raise RampupError(
                 f"{owner}: no warmup rule for {name} (rules exist for {', '.join(_ADAM_FAMILY)}, RAdam and SGD); "
                 f"pass default=... (e.g. default='linear(5%)') to use your own warmup for it")
+        if budget is not None and budget.total_steps is not None and why.rule in ("untuned-linear", "goyal-sgd"):
+            warm, why = _cap(warm, why, budget.total_steps, max_share)
         if then_s is not None:
             warm = warm * then_s if warm.length is None else warm >> then_s
         if budget is not None:
@@ -196,20 +212,23 @@ def _untuned(owner: str, name: str, group: dict[str, Any], i: int, kind: str) ->
     betas = group.get("betas")
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise RampupError(f"{owner}: param group {i} of {name} has no (beta1, beta2) betas, got {betas!r}")
-    b2 = float(betas[1].item() if hasattr(betas[1], "item") else betas[1])
-    if not 0.0 < b2 < 1.0:
-        raise RampupError(f"{owner}: beta2 of param group {i} must be in (0, 1) for the untuned warmup, got {b2!r}")
+    b2 = check_number(owner, f"beta2 of param group {i} (for the untuned warmup)",
+                      betas[1].item() if hasattr(betas[1], "item") else betas[1], 0.0, 1.0, lo_open=True, hi_open=True)
     warm = untuned_warmup(b2, kind)
     horizon = 1.0 / (1.0 - b2)
+    w = max(1, round(2.0 / (1.0 - b2)))  # the length untuned_warmup gives the linear warmup
     if kind == "linear":
         sentence = (f"{name} with beta2={b2:g} averages squared gradients over about 1/(1-beta2) = {horizon:.4g} "
-                    f"updates; warm up linearly over 2/(1-beta2) = {warm.duration} updates, the first at 1/"
-                    f"{warm.duration} of the peak (Ma & Yarats 2021)")
+                    f"updates; warm up linearly over 2/(1-beta2) = {w} updates, the first at 1/{w} of the peak "
+                    f"(Ma & Yarats 2021)")
     else:
         tau = round(horizon)
         sentence = (f"{name} with beta2={b2:g} averages squared gradients over about 1/(1-beta2) = {horizon:.4g} "
                     f"updates; multiply the LR by 1 - exp(-(t+1)/{tau}) (Ma & Yarats 2021)")
-    return warm, Explanation(f"untuned-{kind}", {"optimizer": name, "beta2": b2}, sentence, _MA_YARATS)
+    inputs: dict[str, Any] = {"optimizer": name, "beta2": b2}
+    if kind == "linear":
+        inputs["warmup"] = w
+    return warm, Explanation(f"untuned-{kind}", inputs, sentence, _MA_YARATS)
 
 
 def _goyal(owner: str, name: str, group: dict[str, Any], budget: Budget | None) -> tuple[Schedule, Explanation]:
@@ -220,11 +239,13 @@ def _goyal(owner: str, name: str, group: dict[str, Any], budget: Budget | None) 
     if spe is not None:
         inputs["steps_per_epoch"] = spe
         warm = linear_warmup(_GOYAL_EPOCHS * spe)
+        inputs["warmup"] = _GOYAL_EPOCHS * spe
         sentence = (f"{name} (momentum {momentum:g}): Goyal et al.'s gradual warmup for large-batch SGD, linear "
                     f"over {_GOYAL_EPOCHS} epochs = {warm.length} updates")
     elif total is not None:
         inputs["total_steps"] = total
         warm = linear_warmup(max(1, round(_GOYAL_EPOCHS * total / _GOYAL_RUN_EPOCHS)))
+        inputs["warmup"] = warm.length
         sentence = (f"{name} (momentum {momentum:g}): Goyal et al.'s gradual warmup lasts {_GOYAL_EPOCHS} of "
                     f"{_GOYAL_RUN_EPOCHS} epochs; without steps_per_epoch, the same share of total_steps={total}: "
                     f"linear over {warm.length} updates")
@@ -233,6 +254,19 @@ def _goyal(owner: str, name: str, group: dict[str, Any], budget: Budget | None) 
         sentence = (f"{name} (momentum {momentum:g}): Goyal et al.'s gradual warmup for large-batch SGD, linear "
                     f"over {_GOYAL_EPOCHS} epochs (resolved when steps_per_epoch is known)")
     return warm, Explanation("goyal-sgd", inputs, sentence, _GOYAL)
+
+
+def _cap(warm: Schedule, why: Explanation, total: int, max_share: float) -> tuple[Schedule, Explanation]:
+    """The rule's linear warmup over at most ``max(1, floor(max_share * total))`` updates, and its explanation."""
+    rule_w = int(why.inputs["warmup"])
+    cap = max(1, int(max_share * total))
+    if rule_w <= cap:
+        return warm, why
+    capped = linear_warmup(cap, offset=1) if why.rule == "untuned-linear" else linear_warmup(cap)
+    sentence = (f"{why.sentence}; capped at {max_share:g} of total_steps={total}: linear over {cap} updates, "
+                f"since the rule's {rule_w} would take {'more than the whole run' if rule_w > total else 'most of it'}")
+    inputs = {**why.inputs, "total_steps": total, "max_share": max_share, "capped_at": cap}
+    return capped, Explanation(why.rule, inputs, sentence, why.source)
 
 
 def _resolve(owner: str, s: Schedule, budget: Budget) -> Schedule:

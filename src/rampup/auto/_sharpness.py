@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core.errors import RampupError
-from ._probe import ProbeResult, _check_inputs, _check_int, _devices, _doubling_warmup, _peak, _Saved, _take, _value
+from ..core.validate import check_int, check_number
+from ._probe import ProbeResult, _check_inputs, _devices, _doubling_warmup, _peak, _Saved, _take, _value
 from ._rules import Explanation
 
 __all__ = ["sharpness_probe"]
@@ -35,8 +36,8 @@ def _threshold(owner: str, optimizer: Any, group: dict[str, Any]) -> tuple[float
     if type(optimizer).__name__ in _ADAM:
         b1 = float(group["betas"][0])
         return (2 + 2 * b1) / (1 - b1), f"{type(optimizer).__name__}, beta1 {b1:g}: (2+2b1)/(1-b1)"
-    raise RampupError(f"{owner}: no edge-of-stability threshold for {type(optimizer).__name__}; use probe(...) "
-                      f"(any optimizer) instead")
+    raise RampupError(f"{owner}: no edge-of-stability threshold for {type(optimizer).__name__}; use "
+                      f"ladder_probe(...) or critical_lr_probe(...) (any optimizer) instead")
 
 
 def _power(apply: Callable[[list[Any]], list[Any]], v: list[Any], iters: int, tol: float, shift: float) -> float:
@@ -48,8 +49,8 @@ def _power(apply: Callable[[list[Any]], list[Any]], v: list[Any], iters: int, to
         if not math.isfinite(norm) or norm == 0.0:
             return lam if norm == 0.0 else math.nan
         v = [x / norm for x in v]
-        av = [a - shift * x for a, x in zip(apply(v), v)]
-        new = math.fsum(float((x * a).sum()) for x, a in zip(v, av))  # Rayleigh quotient, |v| = 1
+        av = [a - shift * x for a, x in zip(apply(v), v, strict=True)]
+        new = math.fsum(float((x * a).sum()) for x, a in zip(v, av, strict=True))  # Rayleigh quotient, |v| = 1
         # converged when the eigenvalue sought (new + shift, not the shifted one) changes by less than tol
         done = math.isfinite(lam) and abs(new - lam) <= tol * abs(new + shift)
         lam, v = new, av
@@ -83,6 +84,33 @@ def _adam_scale(optimizer: Any, p: Any, g: Any, group: dict[str, Any], peak: flo
     return (peak / denom).sqrt()
 
 
+def _hessian_product(owner: str, grads: list[Any], params: list[Any], scale: list[Any],
+                     counts: list[int]) -> Callable[[list[Any]], list[Any]]:
+    """``v -> S H S v`` over ``params``, from their ``grads`` (with the graph kept) and the scaling ``S``; each
+    product is counted as a backward pass in ``counts[1]``."""
+    import torch
+
+    def apply(v: list[Any]) -> list[Any]:
+        sv = [s * x for s, x in zip(scale, v, strict=True)]
+        try:
+            hv = torch.autograd.grad(grads, params, grad_outputs=sv, retain_graph=True, allow_unused=True)
+        except RuntimeError as e:
+            raise RampupError(f"{owner}: a Hessian-vector product needs the second derivative of every op in the "
+                              f"loss, and torch has none for one of them ({e}); use critical_lr_probe(...) or "
+                              f"ladder_probe(...)") from None
+        counts[1] += 1
+        return [s * (torch.zeros_like(x) if h is None else h.detach()) for s, x, h in zip(scale, v, hv, strict=True)]
+
+    return apply
+
+
+def _start_vector(params: list[Any], used: list[int], gen: Any) -> list[Any]:
+    """A random start for power iteration over the parameters ``used``, drawn from ``gen``."""
+    import torch
+
+    return [torch.randn(params[j].shape, generator=gen, dtype=params[j].dtype).to(params[j].device) for j in used]
+
+
 def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], Any], batches: Iterable[Any], *,
                     n_batches: int = 1, iters: int = 20, tol: float = 1e-3, safety: float = 0.5,
                     doubling: float = 16.0, seed: int = 0) -> ProbeResult:
@@ -92,23 +120,25 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
     eigenvalue :math:`\lambda` of :math:`S H S`, where :math:`S = \mathrm{diag}(\sqrt{\eta_g} P^{-1/2})`:
     :math:`\eta_g` the param group's peak LR and :math:`P` the preconditioner (1 for SGD; for Adam
     :math:`\sqrt{\hat v} + \epsilon` with :math:`\hat v` the bias-corrected second moment the coming update will
-    use, these gradients included: at the first update :math:`|g| + \epsilon`). Along that direction the update is stable while :math:`c\,\lambda < K` for the common multiple
-    ``c`` of the peaks, with ``K`` the optimizer's edge of stability on a quadratic (heavy-ball SGD:
-    :math:`2(1+\beta)/(1-d)`, Nesterov :math:`2(1+\beta)/(1+2\beta)`; Adam: :math:`(2+2\beta_1)/(1-\beta_1)` for
-    the preconditioned sharpness, Cohen et al.). The critical scale is :math:`c^* = K/\lambda` (median over the
-    batches); the warmup is the one of :func:`probe`:
+    use, these gradients included: at the first update :math:`|g| + \epsilon`). Along that direction the update
+    is stable while :math:`c\,\lambda < K` for the common multiple ``c`` of the peaks, with ``K`` the optimizer's
+    edge of stability on a quadratic (heavy-ball SGD: :math:`2(1+\beta)/(1-d)`, Nesterov
+    :math:`2(1+\beta)/(1+2\beta)`; Adam: :math:`(2+2\beta_1)/(1-\beta_1)` for the preconditioned sharpness,
+    Cohen et al.). The critical scale is :math:`c^* = K/\lambda` (median over the
+    batches); the warmup is the one of :func:`rampup.auto.critical_lr_probe`:
 
     .. math:: s = \min(1, \mathrm{safety} \cdot c^*), \qquad W = \lceil \mathrm{doubling} \cdot \log_2(1/s) \rceil
 
     ``geometric_warmup(W, start=s)``, or ``linear_warmup(0)`` when ``s = 1``. When the dominant eigenvalue is
     negative (a saddle direction dominates), a second power iteration on :math:`A - \lambda_- I` finds the most
-    positive one; a batch with no positive eigenvalue bounds nothing (``bounded``). Exact for one param group and a shared momentum; with several groups
-    the momenta of the first are used.
+    positive one. ``bounded`` is True when no batch has a positive eigenvalue: nothing bounds the LR along the
+    curvature, and ``critical_scale`` is ``inf``. Exact for one param group and a shared momentum; with several
+    groups the momenta of the first are used.
 
     Cost: per batch one forward pass, one backward pass with the graph kept, and one Hessian-vector product (about
     one more backward pass) per iteration, counted as backward passes: ``n_batches * (1 + 2 iters)`` at most
     (power iteration stops early when the eigenvalue changes by less than ``tol``, relative). Model, buffers,
-    gradients, optimizer state and RNGs are restored bit for bit, as by :func:`probe`.
+    gradients, optimizer state and RNGs are restored bit for bit, as by :func:`rampup.auto.critical_lr_probe`.
 
     Example:
         >>> import torch
@@ -123,14 +153,13 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
     import torch
 
     owner = "sharpness_probe"
-    _check_inputs(owner, model, optimizer, loss_fn)
-    _check_int(owner, "n_batches", n_batches, 1)
-    _check_int(owner, "iters", iters, 1)
-    _check_int(owner, "seed", seed, 0)
-    for name, value, hi in (("tol", tol, 1.0), ("safety", safety, 1.0), ("doubling", doubling, math.inf)):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        if not ok or not 0.0 < value <= hi:
-            raise RampupError(f"{owner}: {name} must be a finite number in (0, {hi:g}], got {value!r}")
+    optimizer = _check_inputs(owner, model, optimizer, loss_fn)
+    check_int(owner, "n_batches", n_batches, 1)
+    check_int(owner, "iters", iters, 1)
+    check_int(owner, "seed", seed, 0)
+    check_number(owner, "tol", tol, 0.0, 1.0, lo_open=True)
+    check_number(owner, "safety", safety, 0.0, 1.0, lo_open=True)
+    check_number(owner, "doubling", doubling, 0.0, lo_open=True)
     k, k_why = _threshold(owner, optimizer, optimizer.param_groups[0])
     taken = _take(owner, batches, n_batches)
 
@@ -160,35 +189,24 @@ def sharpness_probe(model: Any, optimizer: Any, loss_fn: Callable[[Any, Any], An
             if adam:  # the preconditioner of the coming update: the second moment after these gradients
                 scale = [None if g is None else _adam_scale(optimizer, p, g.detach(), optimizer.param_groups[gi],
                                                             peaks[gi])
-                         for p, g, gi in zip(params, grads, group_of)]
+                         for p, g, gi in zip(params, grads, group_of, strict=True)]
             else:
-                scale = [torch.full_like(p, math.sqrt(peaks[gi])) for p, gi in zip(params, group_of)]
+                scale = [torch.full_like(p, math.sqrt(peaks[gi])) for p, gi in zip(params, group_of, strict=True)]
             if all(g is None for g in grads):
                 raise RampupError(f"{owner}: the loss does not depend on the optimizer's parameters")
             # a gradient with no graph is constant: its rows of the Hessian are zero
-            used = [j for j, (g, s) in enumerate(zip(grads, scale))
+            used = [j for j, (g, s) in enumerate(zip(grads, scale, strict=True))
                     if g is not None and s is not None and g.requires_grad]
             gen = torch.Generator().manual_seed(seed + i)
-
-            def apply(v: list[Any]) -> list[Any]:
-                sv = [scale[j] * x for j, x in zip(used, v)]
-                try:
-                    hv = torch.autograd.grad([grads[j] for j in used], [params[j] for j in used],
-                                             grad_outputs=sv, retain_graph=True, allow_unused=True)
-                except RuntimeError as e:
-                    raise RampupError(f"{owner}: a Hessian-vector product needs the second derivative of every op "
-                                      f"in the loss, and torch has none for one of them ({e}); use probe(...)") \
-                        from None
-                counts[1] += 1
-                return [scale[j] * (torch.zeros_like(x) if h is None else h.detach()) for j, x, h in zip(used, v, hv)]
-
-            def start_vector() -> list[Any]:
-                return [torch.randn(params[j].shape, generator=gen, dtype=params[j].dtype).to(params[j].device)
-                        for j in used]
-
-            lam = _power(apply, start_vector(), iters, tol, 0.0) if used else 0.0  # a linear loss: H = 0
-            if lam < 0:  # the dominant eigenvalue is negative: the top one is that of A - lam I, plus lam
-                lam = _power(apply, start_vector(), iters, tol, lam)
+            if used:
+                apply = _hessian_product(owner, [grads[j] for j in used], [params[j] for j in used],
+                                         [scale[j] for j in used], counts)
+                lam = _power(apply, _start_vector(params, used, gen), iters, tol, 0.0)
+                if lam < 0:  # the dominant eigenvalue is negative: the top one is that of A - lam I, plus lam
+                    lam = _power(apply, _start_vector(params, used, gen), iters, tol, lam)
+                del apply  # the product holds the double-backward graph: free it before the next batch
+            else:
+                lam = 0.0  # a linear loss: H = 0
             del grads
             if not math.isfinite(lam):
                 raise RampupError(f"{owner}: the Hessian-vector products are not finite (batch {i})")
