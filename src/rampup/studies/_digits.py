@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.errors import RampupError
+from ..core.validate import check_int, check_number
 from ._tasks import Task
 
 __all__ = ["DigitsTask", "digits"]
@@ -69,13 +69,10 @@ class DigitsTask(Task):
                  momentum: float = 0.9, base_batch: int = 256):
         width = width if width is not None else (16 if quick else 256)
         depth = depth if depth is not None else (1 if quick else 3)
-        for key, value in dict(batch=batch, width=width, depth=depth, base_batch=base_batch).items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise RampupError(f"digits option {key} must be a positive integer, got {value!r}")
-        if batch > 1500:
-            raise RampupError(f"digits option batch must be at most 1500 (the training set), got {batch}")
-        if not 0.0 <= momentum < 1.0:
-            raise RampupError(f"digits option momentum must be in [0, 1), got {momentum!r}")
+        batch = check_int("digits", "batch", batch, 1, 1500)  # at most the training set
+        width, depth = check_int("digits", "width", width, 1), check_int("digits", "depth", depth, 1)
+        base_batch = check_int("digits", "base_batch", base_batch, 1)
+        momentum = check_number("digits", "momentum", momentum, 0.0, 1.0, hi_open=True)
         super().__init__(batch=batch, quick=bool(quick), width=width, depth=depth, momentum=momentum,
                          base_batch=base_batch)
         self.name = "digits-largebatch" if batch >= base_batch else "digits-smallbatch"

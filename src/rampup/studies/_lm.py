@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import RampupError
+from ..core.validate import check_int, check_number
 from ._tasks import Task
 
 __all__ = ["CharLMTask", "shakespeare"]
@@ -70,14 +71,18 @@ class _Block(nn.Module):
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.proj(y.transpose(1, 2).reshape(b, t, d))
+        out: torch.Tensor = self.proj(y.transpose(1, 2).reshape(b, t, d))
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor
         if self.prenorm:
             x = x + self._attn(self.ln1(x))
-            return x + self.ff(self.ln2(x))
-        x = self.ln1(x + self._attn(x))
-        return self.ln2(x + self.ff(x))
+            out = x + self.ff(self.ln2(x))
+        else:
+            x = self.ln1(x + self._attn(x))
+            out = self.ln2(x + self.ff(x))
+        return out
 
 
 class _CharTransformer(nn.Module):
@@ -93,7 +98,8 @@ class _CharTransformer(nn.Module):
         h = self.tok(x) + self.pos(torch.arange(x.shape[1]))
         for block in self.blocks:
             h = block(h)
-        return self.head(self.norm(h))
+        logits: torch.Tensor = self.head(self.norm(h))
+        return logits
 
 
 class CharLMTask(Task):
@@ -122,18 +128,14 @@ class CharLMTask(Task):
     def __init__(self, *, prenorm: bool = False, quick: bool = False, layers: int | None = None,
                  d_model: int | None = None, heads: int | None = None, seq: int | None = None,
                  batch: int | None = None, beta2: float = 0.98):
-        sizes = dict(layers=2, d_model=32, heads=2, seq=16, batch=4) if quick else \
-            dict(layers=6, d_model=64, heads=4, seq=32, batch=16)
-        given = dict(layers=layers, d_model=d_model, heads=heads, seq=seq, batch=batch)
-        sizes.update({k: v for k, v in given.items() if v is not None})
-        for key, value in sizes.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise RampupError(f"postln-lm option {key} must be a positive integer, got {value!r}")
+        owner = "preln-lm" if prenorm else "postln-lm"
+        sizes = ({"layers": 2, "d_model": 32, "heads": 2, "seq": 16, "batch": 4} if quick else
+                 {"layers": 6, "d_model": 64, "heads": 4, "seq": 32, "batch": 16})
+        given = {"layers": layers, "d_model": d_model, "heads": heads, "seq": seq, "batch": batch}
+        sizes.update({k: check_int(owner, k, v, 1) for k, v in given.items() if v is not None})
         if sizes["d_model"] % sizes["heads"]:
-            raise RampupError(f"postln-lm option d_model={sizes['d_model']} must be a multiple of "
-                              f"heads={sizes['heads']}")
-        if not 0.0 < beta2 < 1.0:
-            raise RampupError(f"postln-lm option beta2 must be in (0, 1), got {beta2!r}")
+            raise RampupError(f"{owner}: d_model={sizes['d_model']} must be a multiple of heads={sizes['heads']}")
+        beta2 = check_number(owner, "beta2", beta2, 0.0, 1.0, lo_open=True, hi_open=True)
         super().__init__(prenorm=bool(prenorm), quick=bool(quick), beta2=beta2, **sizes)
         self.name = "preln-lm" if prenorm else "postln-lm"
         self.sizes = sizes
@@ -177,7 +179,7 @@ class CharLMTask(Task):
         high = len(self.val_ids) - self.sizes["seq"] - 1
         starts = torch.linspace(0, high, n).long()
         total = 0.0
-        for chunk in starts.split(self.sizes["batch"]):
+        for chunk in torch.split(starts, self.sizes["batch"]):
             total += float(self.loss(model, self._windows(self.val_ids, chunk))) * len(chunk)
         val = total / n
         return val, val / math.log(2)

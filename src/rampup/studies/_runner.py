@@ -15,6 +15,7 @@ import numpy as np
 from ..core.errors import RampupError, SpecError
 from ..core.schedule import Schedule
 from ..core.spec import parse
+from ..core.validate import check_int, check_number, show
 from ._tasks import Task, get_task
 
 __all__ = ["RunResult", "deterministic", "resolve_warmup", "run_one"]
@@ -38,10 +39,10 @@ def resolve_warmup(warmup: str, updates: int) -> Schedule:
         >>> resolve_warmup("none", 400)(0), resolve_warmup("linear(10%) >> cosine()", 400)(40)
         (1.0, 1.0)
     """
-    if not isinstance(updates, int) or isinstance(updates, bool) or updates < 1:
-        raise RampupError(f"updates must be a positive integer, got {updates!r}")
+    check_int("resolve_warmup", "updates", updates, 1)
     if not isinstance(warmup, str) or not warmup.strip():
-        raise RampupError(f"warmup must be a spec string such as 'none' or 'linear(200)', got {warmup!r}")
+        raise RampupError(f"resolve_warmup: warmup must be a spec string such as 'none' or 'linear(200)', "
+                          f"got {show(warmup)}")
     spec = warmup.strip()
     if spec == "none":
         return parse("constant()", total_steps=updates)
@@ -71,8 +72,7 @@ def deterministic(seed: int, threads: int = 1) -> Iterator[None]:
     """
     import torch
 
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise RampupError(f"threads must be a positive integer, got {threads!r}")
+    check_int("deterministic", "threads", threads, 1)
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -160,13 +160,9 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
     task = get_task(task, **(task_options or {}))
     updates = task.default_updates if updates is None else updates
     schedule = resolve_warmup(warmup, updates) if scheduler is None else None
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr) or lr <= 0:
-        raise RampupError(f"lr must be a positive finite number, got {lr!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise RampupError(f"seed must be a non-negative integer, got {seed!r}")
-    eval_every = max(1, updates // 4) if eval_every is None else eval_every
-    if not isinstance(eval_every, int) or eval_every < 1:
-        raise RampupError(f"eval_every must be a positive integer, got {eval_every!r}")
+    lr = check_number("run_one", "lr", lr, 0.0, None, lo_open=True)
+    check_int("run_one", "seed", seed, 0)
+    eval_every = check_int("run_one", "eval_every", max(1, updates // 4) if eval_every is None else eval_every, 1)
     peak = float(task.peak_lr(float(lr)))
     factors = None
     if schedule is not None:
@@ -230,14 +226,15 @@ def run_one(task: str | Task, lr: float, warmup: str = "none", seed: int = 0, up
     if task.target_loss is not None:
         window: list[float] = []
         for t, value in enumerate(losses):
-            window = (window + [value])[-_SMOOTH:]
+            window = ([*window, value])[-_SMOOTH:]
             if len(window) == min(_SMOOTH, updates) and math.isfinite(value) and np.mean(window) <= task.target_loss:
                 to_target = t + 1
                 break
     stalled = not diverged and final_train >= (1 - _STALL_MARGIN) * task.reference_loss
     return RunResult(task=task.name, options=dict(task.options), lr=float(lr), peak_lr=peak, warmup=warmup,
-                     schedule=warmup if schedule is None else repr(schedule), seed=seed, updates=updates, threads=threads, train_loss=losses,
-                     lr_curve=lrs, evals=evals, final_train_loss=final_train, final_val_loss=final_val,
-                     final_metric=final_metric, diverged=diverged, diverged_at=diverged_at, stalled=stalled,
-                     updates_to_target=to_target, target_loss=task.target_loss, reference_loss=task.reference_loss,
+                     schedule=warmup if schedule is None else repr(schedule), seed=seed, updates=updates,
+                     threads=threads, train_loss=losses, lr_curve=lrs, evals=evals, final_train_loss=final_train,
+                     final_val_loss=final_val, final_metric=final_metric, diverged=diverged,
+                     diverged_at=diverged_at, stalled=stalled, updates_to_target=to_target,
+                     target_loss=task.target_loss, reference_loss=task.reference_loss,
                      metric_name=task.metric_name, wall_s=wall)

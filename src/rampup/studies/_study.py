@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import RampupError
+from ..core.validate import check_int, check_number
 from ._runner import RunResult, resolve_warmup, run_one
 from ._tasks import Task, get_task
 
@@ -123,7 +124,7 @@ def read_runs(path: str | os.PathLike[str], *, repair: bool = False) -> list[dic
     header = next(reader, None)
     if header != CSV_FIELDS:
         raise RampupError(f"{path} is not a rampup study CSV (its header differs); use another output folder")
-    return [dict(zip(CSV_FIELDS, fields)) for fields in reader if len(fields) == len(CSV_FIELDS)]
+    return [dict(zip(CSV_FIELDS, fields, strict=False)) for fields in reader if len(fields) == len(CSV_FIELDS)]
 
 
 def _append(path: Path, row: dict[str, str]) -> None:
@@ -159,22 +160,16 @@ def _exclusive(lock_path: Path, csv_path: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _check_list(name: str, values: Sequence[Any]) -> list[Any]:
-    values = list(values)
-    if not values:
-        raise RampupError(f"{name} must not be empty")
+def _check_list(name: str, values: Iterable[Any]) -> list[Any]:
+    out = list(values)
+    if not out:
+        raise RampupError(f"run_study: {name} must not be empty")
     seen = set()
-    for v in values:
+    for v in out:
         if v in seen:
-            raise RampupError(f"{name} lists {v!r} twice")
+            raise RampupError(f"run_study: {name} lists {v!r} twice")
         seen.add(v)
-    return values
-
-
-def _check_lr(lr: Any) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise RampupError(f"peak_lrs must be positive finite numbers, got {lr!r}")
-    return float(lr)
+    return out
 
 
 def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups: Iterable[str] | None = None,
@@ -203,14 +198,13 @@ def run_study(task: str | Task, peak_lrs: Iterable[float] | None = None, warmups
     """
     task = get_task(task, **(task_options or {}))
     updates = task.default_updates if updates is None else updates
-    lrs = [_check_lr(lr) for lr in _check_list("peak_lrs", task.default_lrs if peak_lrs is None else peak_lrs)]
+    lrs = [check_number("run_study", "peak_lrs", lr, 0.0, None, lo_open=True)
+           for lr in _check_list("peak_lrs", task.default_lrs if peak_lrs is None else peak_lrs)]
     warmup_list = _check_list("warmups", task.default_warmups if warmups is None else warmups)
     seed_list = _check_list("seeds", seeds)
     for s in seed_list:
-        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
-            raise RampupError(f"seeds must be non-negative integers, got {s!r}")
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise RampupError(f"threads must be a positive integer, got {threads!r}")
+        check_int("run_study", "seeds", s, 0)
+    check_int("run_study", "threads", threads, 1)
     for w in warmup_list:
         resolve_warmup(w, updates)  # every spec is checked (and its error raised) before anything runs
     out = Path(out_dir)
@@ -331,16 +325,16 @@ def summarize(rows: list[dict[str, str]], lrs: Sequence[float], warmups: Sequenc
     lines = [
         f"# Study {task_name or first.get('task', '')}",
         "",
-        f"Task options `{first.get('options', '')}`; {first.get('updates', '?')} updates per run; seeds "
+        (f"Task options `{first.get('options', '')}`; {first.get('updates', '?')} updates per run; seeds "
         f"{', '.join(map(str, seeds))}; {len(rows)} runs ({len(lrs) * len(warmups) * max(len(seeds), 1)} in the grid); "
         f"run time {total_s:.0f} s in all, {total_s / max(len(rows), 1):.1f} s a run, {first.get('threads', '?')} "
-        f"thread(s); torch {first.get('torch', '?')}, rampup {first.get('rampup', '?')}, {first.get('machine', '?')}.",
+        f"thread(s); torch {first.get('torch', '?')}, rampup {first.get('rampup', '?')}, {first.get('machine', '?')}."),
         "",
-        "Stable: no seed diverged or stalled (ended within 5% of the reference loss). Losses are validation losses at "
-        "the end, mean ± sd over the seeds that did not diverge.",
+        ("Stable: no seed diverged or stalled (ended within 5% of the reference loss). Losses are validation losses at "
+        "the end, mean ± sd over the seeds that did not diverge."),
         "",
-        f"| warmup | stable peak LRs | largest stable | best final val loss | at peak LR | updates to train loss "
-        f"<= {target} (median) |",
+        (f"| warmup | stable peak LRs | largest stable | best final val loss | at peak LR | updates to train loss "
+        f"<= {target} (median) |"),
         "|---|---|---|---|---|---|",
     ]
     for w in warmups:
@@ -374,8 +368,8 @@ def summarize(rows: list[dict[str, str]], lrs: Sequence[float], warmups: Sequenc
                 txt += f" s{c.stalled}"
             out.append(txt)
         lines.append(f"| {w} | " + " | ".join(out) + " |")
-    lines += ["", f"Updates until the train loss (mean of the last 10) is <= {target}, median over the seeds that got "
-              "there (k/n: only k of n seeds did):", "", head, sep]
+    lines += ["", (f"Updates until the train loss (mean of the last 10) is <= {target}, median over the seeds that got "
+              "there (k/n: only k of n seeds did):"), "", head, sep]
     for w in warmups:
         out = []
         for lr in lrs:
@@ -415,7 +409,7 @@ def _heatmap(path: Path, task: Task, cells: dict[tuple[str, float], _Cell], lrs:
             if c.stalled:
                 txt += f"\nstalled {c.stalled}/{c.n}"
             dark = c.val and c.mean > mid and not c.diverged
-            box = dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5) if c.diverged else None
+            box = {"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5} if c.diverged else None
             ax.text(j, i, txt, ha="center", va="center", fontsize=8, color="white" if dark else "black", bbox=box)
             if c.diverged:
                 ax.add_patch(matplotlib.patches.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="xx",
