@@ -1,5 +1,5 @@
 """Every warmup shape and decay against its closed form, written here independently of rampup, and against the
-reference values quoted in the papers and the peers' docs (../shared/REFERENCES.md)."""
+reference values quoted in the papers (each cited where it is used) and in the peers' docs and test files."""
 
 import math
 
