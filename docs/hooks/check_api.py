@@ -39,6 +39,20 @@ def _own_doc(obj: Any) -> str:
     return doc
 
 
+def _member_doc(cls: type, attr: str) -> str:
+    """The docstring of ``cls.attr``, its own or that of the rampup class it overrides (a schedule's ``length`` is
+    documented once, on Schedule; the API pages show only documented members)."""
+    for base in cls.__mro__:
+        member = vars(base).get(attr)
+        if member is not None and base.__module__.startswith("rampup"):
+            target = member.fget if isinstance(member, property) else getattr(member, "__func__", member)
+            if (getattr(target, "__doc__", None) or "").strip():
+                return str(target.__doc__)
+    # a property in place of a base class's dataclass field (Constant.start) is documented with that field
+    fields = [base for base in cls.__mro__[1:] if attr in getattr(base, "__dataclass_fields__", {})]
+    return "(the field of the base class)" if fields else ""
+
+
 def _framework_hook(cls: type, attr: str) -> bool:
     """Whether ``attr`` overrides a method of a framework base class (Keras's get_config, torch's step ...), which
     that framework documents."""
@@ -61,7 +75,11 @@ def on_pre_build(config: Any) -> None:
         if not (mod.__doc__ or "").strip():
             log.warning(f"{module} has no module docstring")
         for name in _public_names(module):
-            obj = getattr(mod, name)
+            try:
+                obj = getattr(mod, name)
+            except (ImportError, AttributeError) as exc:
+                log.warning(f"{module}.{name} is in __all__ but cannot be loaded: {exc!r}")
+                continue
             if not (inspect.isclass(obj) or callable(obj)):
                 continue
             if not _own_doc(obj):
@@ -73,7 +91,7 @@ def on_pre_build(config: Any) -> None:
                     target = member.fget if isinstance(member, property) else member
                     if isinstance(target, (staticmethod, classmethod)):
                         target = target.__func__
-                    if inspect.isfunction(target) and not inspect.getdoc(target) and not _framework_hook(obj, attr):
+                    if inspect.isfunction(target) and not _member_doc(obj, attr) and not _framework_hook(obj, attr):
                         log.warning(f"{module}.{name}.{attr} has no docstring")
 
 
@@ -89,6 +107,7 @@ def on_post_build(config: Any) -> None:
             names = _public_names(module)
         except ImportError:
             continue  # already reported before the build
+        mod = importlib.import_module(module)
         for name in names:
-            if f"{module}.{name}" not in anchors:
+            if callable(getattr(mod, name, None)) and f"{module}.{name}" not in anchors:
                 log.warning(f"{module}.{name} is public but not on the API page docs/{page[:-5]}.md")

@@ -20,9 +20,15 @@ Example:
     linear_warmup(2000, offset=1)
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._rules import Explanation, WarmupChoice, warmup_from_optimizer
+
+if TYPE_CHECKING:  # imported on first use (__getattr__ below); named here for type checkers and the API reference
+    from ._online import OnlineSettings, OnlineWarmup
+    from ._probe import ProbeResult, critical_lr_probe, ladder_probe
+    from ._recipe import auto_pace, auto_warmup
+    from ._sharpness import sharpness_probe
 
 __all__ = ["Explanation", "OnlineSettings", "OnlineWarmup", "ProbeResult", "WarmupChoice", "auto_pace",
            "auto_warmup", "critical_lr_probe", "ladder_probe", "sharpness_probe", "warmup_from_optimizer"]

@@ -212,6 +212,7 @@ class Constant(_Inherits):
 
     @property
     def start(self) -> float | None:  # type: ignore[override]
+        """The factor this phase holds: ``value``, or None to hold what the phase before it reached."""
         return self.value
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:

@@ -114,6 +114,7 @@ class Duration:
         return math.ceil(exact)
 
     def spec(self) -> str:
+        """The duration as a spec writes it (``"5%"``, ``"2ep"``, ``"1M tok"``), which ``Duration.parse`` reads back."""
         if self.unit == "ratio":
             return repr(float(self.value))
         return fmt_number(self.value) + _SUFFIX[self.unit]
@@ -228,6 +229,7 @@ class Budget:
                     )
 
     def require(self, name: str, what: object) -> int:
+        """The budget field ``name``; a BudgetError naming the field, and ``what`` needs it, when it is not set."""
         value = getattr(self, name)
         if value is None:
             shown = what.spec() if hasattr(what, "spec") else str(what)
