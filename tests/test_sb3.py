@@ -126,7 +126,7 @@ def test_epsilon_schedule_reproduces_sb3_default_and_drives_dqn():
     cb_native = _Eps()
     native.learn(total, callback=cb_native)
 
-    eps = rampup.sb3.EpsilonSchedule("linear(10%, to=0.05)", total_steps=total)
+    eps = rampup.sb3.EpsilonSchedule("linear_decay(10%, to=0.05)", total_steps=total)
     ours = eps.bind(_dqn())
     cb_ours = _Eps()
     ours.learn(total, callback=cb_ours)
@@ -148,25 +148,25 @@ def test_epsilon_schedule_reproduces_sb3_default_and_drives_dqn():
 
 
 def test_bad_input_is_refused_with_named_values():
-    with pytest.raises(rampup.RampupError, match="total_steps must be >= 1.*got 0"):
+    with pytest.raises(rampup.RampupError, match=r"total_steps must be >= 1.*got 0"):
         rampup.sb3.LRSchedule("linear(5%) >> cosine()", peak=PEAK, total_steps=0)
-    with pytest.raises(rampup.RampupError, match="total_timesteps.*got 0"):
+    with pytest.raises(rampup.RampupError, match=r"total_timesteps.*got 0"):
         rampup.sb3.progress_schedule("linear(5%) >> cosine()", peak=PEAK, total_timesteps=0)
     with pytest.raises(rampup.BudgetError, match=r"5%.*total_steps"):
         rampup.sb3.LRSchedule("linear(5%) >> cosine()", peak=PEAK)
     with pytest.raises(rampup.BudgetError, match=r"10%.*total_steps"):
-        rampup.sb3.EpsilonSchedule("linear(10%, to=0.05)")
-    with pytest.raises(rampup.RampupError, match="unit.*'epochs'"):
+        rampup.sb3.EpsilonSchedule("linear_decay(10%, to=0.05)")
+    with pytest.raises(rampup.RampupError, match=r"count.*'epochs'"):
         rampup.sb3.LRSchedule("linear(10) >> constant()", peak=PEAK, unit="epochs")
-    with pytest.raises(rampup.RampupError, match="peak.*nan"):
+    with pytest.raises(rampup.RampupError, match=r"peak.*nan"):
         rampup.sb3.LRSchedule("linear(10) >> constant()", peak=float("nan"))
     with pytest.raises(rampup.RampupError, match=r"progress_remaining.*1\.5"):
         rampup.sb3.progress_schedule("linear(10%) >> cosine()", peak=PEAK, total_timesteps=100)(1.5)
     lr = rampup.sb3.LRSchedule("linear(10) >> constant()", peak=PEAK, unit="updates")
-    with pytest.raises(rampup.RampupError, match="unit='updates'.*object"):
+    with pytest.raises(rampup.RampupError, match=r"count='updates'.*object"):
         lr.bind(object())
     with pytest.raises(rampup.RampupError, match="exploration_schedule"):
-        rampup.sb3.EpsilonSchedule("linear(10, to=0.05)").bind(ppo(1e-3))
+        rampup.sb3.EpsilonSchedule("linear_decay(10, to=0.05)").bind(ppo(1e-3))
 
 
 def test_unbound_schedule_refuses_to_train():

@@ -5,10 +5,15 @@ SB3 calls a schedule as ``f(progress_remaining)``, where ``progress_remaining = 
 ``reset_num_timesteps=False``). A warmup written against that number is stretched or restarted by every
 ``learn()`` call. The schedules here ignore ``progress_remaining`` and read the model's own counters instead:
 
-- ``unit="env_steps"``: ``step = model.num_timesteps`` (environment steps, all environments together);
-- ``unit="updates"``: ``step`` = gradient updates applied, counted with a torch optimizer hook on the model's
-  optimizer (``policy.optimizer``; ``critic.optimizer`` for SAC/TD3), so it is exact for PPO's minibatch updates
-  (SB3's ``_n_updates`` counts PPO epochs, not updates).
+- ``count="env_steps"``: ``step = model.num_timesteps`` (environment steps, all environments together);
+- ``count="updates"``: ``step`` = gradient updates applied, counted by :class:`rampup.torch.UpdateCounter` (the
+  clock of rampup's torch schedulers, a post-step hook) on the model's optimizer (``policy.optimizer``;
+  ``critic.optimizer`` for SAC/TD3), so it is exact for PPO's minibatch updates (SB3's ``_n_updates`` counts PPO
+  epochs, not updates).
+
+``count=`` is the keyword of every rampup adapter; ``unit=`` is accepted as its old name. ``total_steps`` counts in
+the clock's unit: environment steps (SB3's ``total_timesteps``) with ``count="env_steps"``, gradient updates with
+``count="updates"``.
 
 SB3 writes the learning rate once per ``train()`` call (once per rollout for PPO/A2C, once per ``train_freq`` for
 off-policy algorithms), with the value of the step at that moment::
@@ -32,10 +37,12 @@ from typing import Any
 from .core.errors import RampupError
 from .core.schedule import Schedule
 from .core.spec import as_schedule
-from .core.validate import check_number
+from .core.validate import check_choice, check_int, check_number
 
-__all__ = ["EpsilonSchedule", "LRSchedule", "progress_schedule"]
-_UNITS = ("env_steps", "updates")
+__all__ = ["COUNTS", "EpsilonSchedule", "LRSchedule", "progress_schedule"]
+
+#: what advances an SB3 schedule's clock: the model's environment steps, or its optimizer's updates
+COUNTS = ("env_steps", "updates")
 
 
 def _ready(owner: str, s: Any, budget: dict[str, Any]) -> Schedule:
@@ -45,26 +52,32 @@ def _ready(owner: str, s: Any, budget: dict[str, Any]) -> Schedule:
     return as_schedule(s, owner=owner, **budget)
 
 
+def _count(owner: str, count: str | None, unit: str | None, default: str) -> str:
+    if unit is not None:
+        if count is not None:
+            raise RampupError(f"{owner}: pass count=... (unit= is its old name), not both")
+        count = unit
+    return check_choice(owner, "count", default if count is None else count, COUNTS)
+
+
 class _Bound:
     """A schedule driven by a bound model's counter, callable with SB3's ``progress_remaining`` (ignored)."""
 
     _owner = ""
 
-    def __init__(self, schedule: Schedule | str, scale: float, unit: str, budget: dict[str, Any]):
-        if unit not in _UNITS:
-            raise RampupError(f"{self._owner}: unit must be 'env_steps' or 'updates', got {unit!r}")
+    def __init__(self, schedule: Schedule | str, peak: float, count: str, budget: dict[str, Any]) -> None:
+        self.count = count
         self.schedule = _ready(self._owner, schedule, budget)
-        self.unit = unit
-        self._scaled = self.schedule.scale(scale)
+        self._scaled = self.schedule.scale(peak)
         self._model: Any = None
-        self._hook: Any = None
-        self._updates = 0
+        self._counter: Any = None  # the UpdateCounter on the bound model's optimizer (count="updates")
+        self._updates = 0  # updates counted before the current binding (kept across save and load)
 
     @property
     def step(self) -> int:
         """The schedule's clock now: the bound model's environment steps or gradient updates."""
-        if self.unit == "updates":
-            return self._updates
+        if self.count == "updates":
+            return self._updates if self._counter is None else int(self._counter.updates)
         return 0 if self._model is None else int(self._model.num_timesteps)
 
     def __call__(self, progress_remaining: float) -> float:
@@ -75,30 +88,43 @@ class _Bound:
         return float(self._scaled(self.step))
 
     def _attach_counter(self, model: Any) -> None:
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
-        if self.unit != "updates":
+        if self._counter is not None:
+            self._updates = int(self._counter.updates)
+            self._counter.remove()
+            self._counter = None
+        if self.count != "updates":
             return
         optimizer = getattr(getattr(model, "policy", None), "optimizer", None)
         if optimizer is None:
             optimizer = getattr(getattr(model, "critic", None), "optimizer", None)
-        if optimizer is None or not hasattr(optimizer, "register_step_post_hook"):
-            raise RampupError(f"{self._owner}: unit='updates' needs a model with policy.optimizer or "
+        if optimizer is None or not hasattr(optimizer, "param_groups"):
+            raise RampupError(f"{self._owner}: count='updates' needs a model with policy.optimizer or "
                               f"critic.optimizer (a torch optimizer), got {type(model).__name__}; "
-                              "use unit='env_steps'")
+                              "use count='env_steps'")
+        from .torch.base import UpdateCounter  # torch only once a model is bound
 
-        def count(*_: Any) -> None:
-            self._updates += 1
-
-        self._hook = optimizer.register_step_post_hook(count)
+        self._counter = UpdateCounter(optimizer, self, start=self._updates, name=self._owner)
 
     def __getstate__(self) -> dict[str, Any]:
         # saved with the model by SB3: keep the schedule and the update count, never the model or the hook
         state = self.__dict__.copy()
+        state["_updates"] = self.step if self.count == "updates" else self._updates
         state["_model"] = None
-        state["_hook"] = None
+        state["_counter"] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        # saved before count= (rampup 0.1): ``unit`` and a raw hook handle; EpsilonSchedule's ``scale``
+        if "unit" in state:
+            state["count"] = state.pop("unit")
+        if "scale" in state and "peak" not in state:
+            state["peak"] = state.pop("scale")
+        state.pop("_hook", None)
+        state["_counter"] = None
+        state["_model"] = None
+        state["_updates"] = check_int(self._owner, "the saved update count", state.get("_updates", 0), 0)
+        self.__dict__.update(state)
 
 
 class LRSchedule(_Bound):
@@ -111,30 +137,31 @@ class LRSchedule(_Bound):
     Args:
         schedule: a rampup schedule or a spec string such as ``"linear(5%) >> cosine(to=0.1)"``.
         peak: the peak learning rate (factor 1.0).
-        unit: ``"env_steps"`` (``step = model.num_timesteps``; it restarts when ``learn()`` resets
+        count: ``"env_steps"`` (``step = model.num_timesteps``; it restarts when ``learn()`` resets
             ``num_timesteps``, as SB3's own schedules do) or ``"updates"`` (gradient updates applied to the
-            model's optimizer since binding, kept when the model is saved and loaded).
-        **budget: :class:`~rampup.Budget` fields; ``total_steps`` counts in ``unit`` (total environment steps
+            model's optimizer since binding, kept when the model is saved and loaded). ``unit=`` is its old name.
+        **budget: :class:`~rampup.Budget` fields; ``total_steps`` counts in ``count`` (total environment steps
             of all ``learn()`` calls, or total gradient updates).
 
     Raises:
         BudgetError: a duration the budget cannot resolve (names the field), at construction.
-        RampupError: ``total_steps=0``, a bad ``unit`` or ``peak``; calling it unbound during training.
+        RampupError: ``total_steps=0``, a bad ``count`` or ``peak``; calling it unbound during training.
 
     Example:
         >>> import rampup.sb3
-        >>> lr = rampup.sb3.LRSchedule("linear(1000) >> constant()", peak=1e-3, unit="updates")
+        >>> lr = rampup.sb3.LRSchedule("linear(1000) >> constant()", peak=1e-3, count="updates")
         >>> lr(1.0)      # unbound: SB3 builds the optimizer with progress 1, the start of the warmup
         0.0
         >>> lr
-        rampup.sb3.LRSchedule('linear_warmup(1000) >> constant()', peak=0.001, unit='updates')
+        rampup.sb3.LRSchedule('linear_warmup(1000) >> constant()', peak=0.001, count='updates')
     """
 
     _owner = "rampup.sb3.LRSchedule"
 
-    def __init__(self, schedule: Schedule | str, peak: float, *, unit: str = "env_steps", **budget: Any):
+    def __init__(self, schedule: Schedule | str, peak: float, *, count: str | None = None, unit: str | None = None,
+                 **budget: Any) -> None:
         self.peak = check_number(self._owner, "peak", peak, 0.0, None)
-        super().__init__(schedule, self.peak, unit, budget)
+        super().__init__(schedule, self.peak, _count(self._owner, count, unit, "env_steps"), budget)
 
     def bind(self, model: Any) -> Any:
         """Drive this schedule from ``model`` and install it as the model's learning rate; returns ``model``."""
@@ -147,30 +174,36 @@ class LRSchedule(_Bound):
         return model
 
     def __repr__(self) -> str:
-        return f"rampup.sb3.LRSchedule({self.schedule.spec()!r}, peak={self.peak!r}, unit={self.unit!r})"
+        return f"rampup.sb3.LRSchedule({self.schedule.spec()!r}, peak={self.peak!r}, count={self.count!r})"
 
 
 class EpsilonSchedule(_Bound):
-    """DQN's exploration rate from a rampup schedule: ``epsilon = scale * s(model.num_timesteps)``.
+    """DQN's exploration rate from a rampup schedule: ``epsilon = peak * s(model.num_timesteps)``.
 
     SB3's default (``exploration_initial_eps=1.0``, ``exploration_final_eps=0.05``, ``exploration_fraction=0.1``)
-    is ``EpsilonSchedule("linear(10%, to=0.05)", total_steps=T)``: a linear decay from 1 to 0.05 over the first
-    10% of the ``T`` environment steps, then held. Any rampup shape works (``cosine(20k, to=0.02)``,
-    ``constant(5k) >> linear(10%, to=0.05)``...). The clock is ``model.num_timesteps``, the environment steps
-    DQN updates epsilon on. Call :meth:`bind` after creating (or loading) the model.
+    is ``EpsilonSchedule("linear_decay(10%, to=0.05)", total_steps=T)``: a linear decay from 1 to 0.05 over the first
+    10% of the ``T`` environment steps, then held. Any rampup shape works (``cosine_decay(20k, to=0.02)``,
+    ``constant(5k) >> linear_decay(10%, to=0.05)``...). The clock is ``model.num_timesteps``, the environment steps
+    DQN updates epsilon on. Call :meth:`bind` after creating (or loading) the model. ``peak`` (default 1.0)
+    multiplies the factors, as everywhere in rampup; ``scale=`` is accepted as its old name.
 
     Example:
         >>> import rampup.sb3
-        >>> eps = rampup.sb3.EpsilonSchedule("linear(10%, to=0.05)", total_steps=10_000)
+        >>> eps = rampup.sb3.EpsilonSchedule("linear_decay(10%, to=0.05)", total_steps=10_000)
         >>> [round(float(eps.schedule(t)), 4) for t in (0, 500, 1000, 5000)]
         [1.0, 0.525, 0.05, 0.05]
     """
 
     _owner = "rampup.sb3.EpsilonSchedule"
 
-    def __init__(self, schedule: Schedule | str, scale: float = 1.0, **budget: Any):
-        self.scale = check_number(self._owner, "scale", scale, 0.0, 1.0)
-        super().__init__(schedule, self.scale, "env_steps", budget)
+    def __init__(self, schedule: Schedule | str, peak: float | None = None, *, scale: float | None = None,
+                 **budget: Any) -> None:
+        if scale is not None:
+            if peak is not None:
+                raise RampupError(f"{self._owner}: pass peak=... (scale= is its old name), not both")
+            peak = scale
+        self.peak = check_number(self._owner, "peak", 1.0 if peak is None else peak, 0.0, 1.0)
+        super().__init__(schedule, self.peak, "env_steps", budget)
 
     def bind(self, model: Any) -> Any:
         """Install as ``model.exploration_schedule`` (DQN); returns ``model``."""
@@ -182,7 +215,7 @@ class EpsilonSchedule(_Bound):
         return model
 
     def __repr__(self) -> str:
-        return f"rampup.sb3.EpsilonSchedule({self.schedule.spec()!r}, scale={self.scale!r})"
+        return f"rampup.sb3.EpsilonSchedule({self.schedule.spec()!r}, peak={self.peak!r})"
 
 
 class _Progress:

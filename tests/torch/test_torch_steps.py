@@ -69,7 +69,7 @@ def test_grad_scaler_skip_keeps_the_lr_and_raises_no_warning():
 
 def test_torch_lambdalr_in_the_same_loop_warns_and_counts_the_skip():
     # the control: the same loop with torch's own scheduler shows the two problems the test above rules out
-    used, tried, caught, _ = scaler_loop(
+    used, _tried, caught, _ = scaler_loop(
         lambda o: torch.optim.lr_scheduler.LambdaLR(o, lambda t: min(1.0, t / 4)), inf_at={0, 3})
     assert any("lr_scheduler.step()` before `optimizer.step()`" in m for m in caught)
     assert [u[0] for u in used] == [0.125, 0.25, 0.5, 0.5]
@@ -79,7 +79,7 @@ def test_warmup_then_does_not_advance_on_a_skip_either():
     def make(o):
         return WarmupThen(o, 2, torch.optim.lr_scheduler.StepLR(o, 1, gamma=0.5))
 
-    used, tried, caught, _ = scaler_loop(make, inf_at={1})
+    used, _tried, caught, _ = scaler_loop(make, inf_at={1})
     assert caught == []
     assert [u[0] for u in used] == [0.0, 0.25, 0.5, 0.25, 0.125]
 

@@ -96,7 +96,7 @@ def test_reduce_lr_on_plateau_gets_the_metrics_after_the_warmup():
     opt2 = make_opt(BASES)
     wrapped = WarmupThen(opt2, W, lrs.ReduceLROnPlateau(opt2, factor=0.5, patience=1))
     got = record(opt2)
-    for i in range(W):
+    for _ in range(W):
         update(opt2)
         wrapped.step()
     for loss in LOSSES:

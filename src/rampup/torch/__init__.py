@@ -4,6 +4,10 @@
   is ``base * schedule(update)``, per param group, with a checkpoint that holds the plan as spec strings.
 - :class:`WarmupThen`: a warmup in front of any torch scheduler, ``ReduceLROnPlateau`` included.
 - :func:`log_lr`: log what each update used, per group (TensorBoard ``SummaryWriter`` or a function).
+- :func:`unwrap_optimizer`: the real torch optimizer behind Accelerate's, DeepSpeed's, HF's or Lightning's
+  wrapper; every class here takes either.
+- :class:`SchedulerBase`, :class:`UpdateCounter`, :class:`StepWarning`: the clock they share (see
+  :mod:`rampup.torch.base`).
 
 Example:
     >>> import torch, rampup.torch
@@ -16,5 +20,8 @@ Example:
 from ._logging import log_lr
 from ._scheduler import Scheduler
 from ._warmup_then import WarmupThen
+from .base import SchedulerBase, StepWarning, UpdateCounter, unwrap_optimizer
+from .hf import get_scheduler  # HF's get_scheduler, its names and values (rampup.torch.hf)
 
-__all__ = ["Scheduler", "WarmupThen", "log_lr"]
+__all__ = ["Scheduler", "SchedulerBase", "StepWarning", "UpdateCounter", "WarmupThen", "get_scheduler",
+           "log_lr", "unwrap_optimizer"]

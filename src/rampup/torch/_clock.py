@@ -1,73 +1,35 @@
-"""The update clock shared by rampup's torch schedulers: it counts optimizer updates, not ``step()`` calls.
-
-A post-step hook (``Optimizer.register_step_post_hook``, the documented torch API; ``optimizer.step`` itself is
-left untouched) adds one to a counter each time the optimizer really updates. A scheduler's ``step()`` reads the
-counter: no update since the last call (a GradScaler skip, a gradient-accumulation micro-batch, Accelerate's
-extra calls) means no advance.
-"""
+"""The names ``rampup.auto`` imported before :mod:`rampup.torch.base` existed, as thin aliases of the base's
+functions, so both move together; new code imports :mod:`rampup.torch.base`."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import torch
 
-from ..core.errors import RampupError
 from ..core.schedule import Schedule
 from ..core.spec import as_schedule
-from ..core.units import Budget
+from ..core.validate import MAX_STEPS, check_choice, check_int
+from .base import COUNTS, UpdateCounter, make_budget, unwrap_optimizer
 
-COUNTS = ("updates", "calls")
+__all__ = ["attach_counter", "check_count", "check_optimizer", "check_step", "make_budget", "to_schedule"]
 
 
 def check_optimizer(owner: str, optimizer: Any) -> torch.optim.Optimizer:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise RampupError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {optimizer!r}")
-    if not optimizer.param_groups:
-        raise RampupError(f"{owner}: the optimizer has no param groups")
-    return optimizer
+    return unwrap_optimizer(optimizer, owner)
 
 
 def check_count(owner: str, count: Any) -> bool:
-    """True when the clock counts optimizer updates, False when it counts ``step()`` calls."""
-    if count not in COUNTS:
-        raise RampupError(f"{owner}: count must be 'updates' or 'calls', got {count!r}")
-    return count == "updates"
+    return check_choice(owner, "count", count, COUNTS) == "updates"
 
 
 def attach_counter(owner: object, optimizer: torch.optim.Optimizer) -> list[int]:
-    """A one-element list that grows by one after each real update of ``optimizer``; the hook goes away with
-    ``owner``. The hook closes over the list only, so it keeps nothing else alive."""
-    box = [0]
-
-    def count(opt: Any, args: Any, kwargs: Any) -> None:
-        box[0] += 1
-
-    handle = optimizer.register_step_post_hook(count)
-    weakref.finalize(owner, handle.remove)
-    return box
+    return UpdateCounter(optimizer, owner).box
 
 
-def make_budget(owner: str, budget: Any, total_steps: Any, steps_per_epoch: Any) -> Budget | None:
-    if budget is not None:
-        if not isinstance(budget, Budget):
-            raise RampupError(f"{owner}: budget must be a rampup.Budget, got {budget!r}")
-        if total_steps is not None or steps_per_epoch is not None:
-            raise RampupError(f"{owner}: pass budget=... or total_steps/steps_per_epoch, not both")
-        return budget
-    if total_steps is None and steps_per_epoch is None:
-        return None
-    return Budget(total_steps=total_steps, steps_per_epoch=steps_per_epoch)
-
-
-def to_schedule(owner: str, where: str, value: Any, budget: Budget | None) -> Schedule:
-    """A resolved, evaluable schedule from a Schedule, a spec string or a ``to_dict()`` dict; the
-    :class:`rampup.BudgetError` for a missing budget field is raised here, at construction."""
+def to_schedule(owner: str, where: str, value: Any, budget: Any) -> Schedule:
     return as_schedule(value, budget, owner=owner, where=where)
 
 
 def check_step(owner: str, step: Any) -> int:
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise RampupError(f"{owner}: step must be a whole number of updates >= 0, got {step!r}")
-    return step
+    return check_int(owner, "step", step, 0, MAX_STEPS)  # a count of updates: no run is longer than 2**53

@@ -8,22 +8,25 @@ import torch
 from torch.utils.hooks import RemovableHandle
 
 from ..core.errors import RampupError
-from ._clock import check_optimizer
+from ..core.validate import check_int, show
+from .base import unwrap_optimizer
 
 __all__ = ["log_lr"]
 
 
-def log_lr(optimizer: torch.optim.Optimizer, writer: Any, *, tag: str = "lr", keys: tuple[str, ...] = ("lr",),
-           start: int = 0) -> RemovableHandle:
+def log_lr(optimizer: Any, writer: Any, *, tag: str = "lr", keys: tuple[str, ...] = ("lr",),
+           step: int = 0) -> RemovableHandle:
     """Log the value each update actually used, per param group, from an optimizer step hook.
 
-    After each real update ``t`` (``t = start, start + 1, ...``; skipped updates are not counted), writes
+    After each real update ``t`` (``t = step, step + 1, ...``: ``step`` is the number of the first update
+    logged, for a resumed run; skipped updates are not counted), writes
     ``writer.add_scalar(f"{tag}/{name}", value, t)`` for each group, where ``name`` is the group's ``name`` or
     its index, and the value is ``group[key]`` (``lr`` by default; ``tag`` becomes ``key`` for other keys). The
     value is read right after the update, before the scheduler moves on, so it is the one that update used.
     ``writer`` is a TensorBoard ``SummaryWriter`` (anything with ``add_scalar``) or a function
-    ``writer(tag, value, step)``. Lightning's ``LearningRateMonitor`` needs nothing of this: it reads the
-    optimizer's param groups, which rampup's schedulers set.
+    ``writer(tag, value, step)``. ``optimizer`` may be a wrapper that holds the optimizer (see
+    :func:`rampup.torch.unwrap_optimizer`). Lightning's ``LearningRateMonitor`` needs nothing of this: it reads
+    the optimizer's param groups, which rampup's schedulers set.
 
     Returns:
         The hook's handle: ``handle.remove()`` stops the logging.
@@ -40,14 +43,13 @@ def log_lr(optimizer: torch.optim.Optimizer, writer: Any, *, tag: str = "lr", ke
         >>> seen
         [('lr/0', 0, 0.0), ('lr/0', 1, 0.25), ('lr/0', 2, 0.5)]
     """
-    check_optimizer("log_lr", optimizer)
+    opt = unwrap_optimizer(optimizer, "log_lr")
     add = getattr(writer, "add_scalar", writer)
     if not callable(add):
-        raise RampupError(f"log_lr: writer must have add_scalar(tag, value, step) or be a function, got {writer!r}")
-    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-        raise RampupError(f"log_lr: start must be a whole number >= 0, got {start!r}")
+        raise RampupError(f"log_lr: writer must have add_scalar(tag, value, step) or be a function, "
+                          f"got {show(writer)}")
+    clock = [check_int("log_lr", "step", step, 0)]
     tags = {key: (tag if key == "lr" else key) for key in keys}
-    clock = [start]
 
     def hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         t = clock[0]
@@ -58,4 +60,4 @@ def log_lr(optimizer: torch.optim.Optimizer, writer: Any, *, tag: str = "lr", ke
                 add(f"{prefix}/{name}", float(value), t)
         clock[0] = t + 1
 
-    return optimizer.register_step_post_hook(hook)
+    return opt.register_step_post_hook(hook)

@@ -7,23 +7,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch.optim.lr_scheduler import LRScheduler
 
 from ..core.errors import RampupError
+from ..core.scalar import scalar_function
 from ..core.schedule import Schedule
-from ..core.spec import parse
+from ..core.spec import as_schedule, parse
 from ..core.units import Budget, Duration
-from ._clock import attach_counter, check_count, check_optimizer, check_step, make_budget, to_schedule
+from ..core.validate import check_int
+from .base import SchedulerBase, base_value, make_budget, read_lr
 
 __all__ = ["Scheduler"]
 
-_FORMAT = "rampup.torch.Scheduler/1"
 _BETA = {"beta1": 0, "beta2": 1}
 # how a value is written into its param group: a float, one entry of the betas tuple, a tensor filled in place
 _PLAIN, _BETA1, _BETA2, _TENSOR = 0, 1, 2, 3
 
 
-class Scheduler(LRScheduler):
+class Scheduler(SchedulerBase):
     r"""A torch LR scheduler whose values come from rampup schedules, in closed form.
 
     The learning rate of param group ``g`` for update ``t`` (``t`` updates already applied, the first update is
@@ -42,9 +42,12 @@ class Scheduler(LRScheduler):
     optimizer.step()" warning is ever raised. Calling ``step()`` after each ``optimizer.step()`` gives update
     ``t`` the LR ``base * s(t)``. ``count="calls"`` counts ``step()`` calls, as torch schedulers do (for a
     schedule written in epochs and stepped once per epoch, or to preview a schedule without an optimizer step).
+    The clock is :class:`rampup.torch.SchedulerBase`'s: it warns once (:class:`rampup.torch.StepWarning`) when
+    ``step()`` is called once per epoch for a schedule counted in updates, or again and again with no update.
 
     Args:
-        optimizer: the torch optimizer.
+        optimizer: the torch optimizer, or a wrapper that holds it (Accelerate, HF Trainer, DeepSpeed, Lightning;
+            see :func:`rampup.torch.unwrap_optimizer`).
         schedule: the LR schedule: a rampup schedule, a spec string (``"linear(5%) >> cosine(to=0.1)"``) or a
             ``to_dict()`` dict; or one per param group: a list (in group order) or a mapping from the groups'
             ``name`` (``"*"``: every group not named) to schedules. Each is relative to its group's own base LR.
@@ -53,8 +56,9 @@ class Scheduler(LRScheduler):
             are the entries of Adam's ``betas``; any other numeric param-group key works too). Each value may be
             per group like ``schedule``; ``"lr"`` may be given here instead of ``schedule``.
         total_steps, steps_per_epoch: budget fields that resolve durations such as ``"5%"`` or ``"2ep"``; or
-            ``budget=rampup.Budget(...)``. A duration that stays unresolved raises
-            :class:`rampup.BudgetError` here, at construction.
+            ``budget=rampup.Budget(...)``. ``total_steps`` counts optimizer updates (``-1``, an epoch-based
+            trainer's ``max_steps``, is an error that says where to get the number). A duration that stays
+            unresolved raises :class:`rampup.BudgetError` here, at construction.
         count: ``"updates"`` (default) or ``"calls"``, see above.
         replan_blend: on resume into a different plan (see :meth:`load_state_dict`), the updates over which the
             LR goes from the saved plan's value to the new plan: a whole number of updates, or a percentage of
@@ -78,15 +82,19 @@ class Scheduler(LRScheduler):
         [0.0, 0.05, 0.1, 0.0854, 0.05, 0.0146]
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, schedule: Any = None, *,
-                 hparams: Mapping[str, Any] | None = None, total_steps: int | None = None,
-                 steps_per_epoch: int | None = None, budget: Budget | None = None, count: str = "updates",
-                 replan_blend: int | str = "10%") -> None:
+    public = "rampup.torch.Scheduler"
+    state_format = "rampup.torch.Scheduler/1"
+
+    def __init__(self, optimizer: Any, schedule: Any = None, *, hparams: Mapping[str, Any] | None = None,
+                 total_steps: int | None = None, steps_per_epoch: int | None = None, budget: Budget | None = None,
+                 count: str = "updates", replan_blend: int | str = "10%") -> None:
         owner = "Scheduler"
-        self.optimizer = check_optimizer(owner, optimizer)
-        self._count_updates = check_count(owner, count)
+        super().__init__(optimizer, count=count)
+        optimizer = self.optimizer
         self._replan_blend = _check_blend(replan_blend)
         budget = make_budget(owner, budget, total_steps, steps_per_epoch)
+        # a calls clock with durations in updates (steps_per_epoch given) is wrong when stepped per epoch
+        self._watch_calls = budget is not None and budget.steps_per_epoch is not None
         plan: dict[str, Any] = {}
         if hparams is not None:
             if not isinstance(hparams, Mapping):
@@ -106,14 +114,10 @@ class Scheduler(LRScheduler):
             if not isinstance(key, str):
                 raise RampupError(f"{owner}: hparams keys must be param-group keys such as 'weight_decay', "
                                   f"got {key!r}")
-            bases = [_base(owner, key, g, i) for i, g in enumerate(groups)]
+            bases = [base_value(owner, g, i, key) for i, g in enumerate(groups)]
             scheds, index = _per_group(owner, key, spec, groups, budget)
             self._plan[key] = (scheds, index, bases)
-        self.base_lrs = list(self._plan["lr"][2]) if "lr" in self._plan else [_scalar(g["lr"]) for g in groups]
-        self.last_epoch = 0
-        self._step_count = 1
-        self._counter = attach_counter(self, optimizer)
-        self._seen = 0
+        self.base_lrs = list(self._plan["lr"][2]) if "lr" in self._plan else [read_lr(g["lr"]) for g in groups]
         self._blend = None
         self._build_writes()
         self._apply()
@@ -143,16 +147,17 @@ class Scheduler(LRScheduler):
         for key, (scheds, index, bases) in self._plan.items():
             offset = len(self._scheds)
             self._scheds.extend(scheds)
-            for g, (group, i, base) in enumerate(zip(groups, index, bases)):
+            for g, (group, i, base) in enumerate(zip(groups, index, bases, strict=True)):
                 kind = _BETA1 if key == "beta1" else _BETA2 if key == "beta2" else (
                     _TENSOR if isinstance(group[key], torch.Tensor) else _PLAIN)
                 writes.append((group, "betas" if key in _BETA else key, base, offset + i, kind, key, g))
         self._writes = writes
         plain = all(w[4] == _PLAIN for w in writes)
-        # one schedule for every write (the common case): evaluate it once and multiply
+        # one schedule for every write (the common case): look its factor up once and multiply
         self._single = [(w[0], w[1], w[2]) for w in writes] if plain and len(self._scheds) == 1 else None
-        self._first = self._scheds[0]
         self._plain = [(w[0], w[1], w[2], w[3]) for w in writes] if plain else None
+        self._evals = [scalar_function(s) for s in self._scheds]
+        self._first = self._evals[0]
 
     def _apply(self) -> None:
         t = self.last_epoch
@@ -165,9 +170,9 @@ class Scheduler(LRScheduler):
                 return
         elif self.optimizer.param_groups is not self._groups:
             self._build_writes()
+        vals = [f(t) for f in self._evals]
         blend = self._blend
         if blend is None or t >= blend[0] + blend[1] or t < blend[0]:
-            vals = [s(t) for s in self._scheds]
             plain = self._plain
             if plain is not None:
                 for group, key, base, i in plain:
@@ -175,11 +180,10 @@ class Scheduler(LRScheduler):
                 return
             ramp = 0.0
         else:
-            vals = [s(t) for s in self._scheds]
             ramp = 1.0 - (t - blend[0]) / blend[1]
         for group, key, base, i, kind, hp, g in self._writes:
             f = vals[i]
-            offsets = blend[2].get(hp) if ramp else None  # type: ignore[index]
+            offsets = blend[2].get(hp) if ramp and blend is not None else None
             if offsets:
                 f = max(0.0, f + offsets[g] * ramp)
             v = base * f
@@ -198,28 +202,16 @@ class Scheduler(LRScheduler):
         (usually one; zero after a skipped update, so the LR stays). ``step(n)`` jumps to update ``n``.
         """
         if epoch is not None:
-            self.last_epoch = check_step("Scheduler.step", epoch)
-            self._seen = self._counter[0]
-        elif self._count_updates:
-            n = self._counter[0]
-            if n == self._seen:
-                return
-            self.last_epoch += n - self._seen
-            self._seen = n
+            self._jump(epoch)
         else:
-            self.last_epoch += 1
-        self._step_count += 1
+            k = self._tick()
+            if not k:
+                return
+            self.last_epoch += k
+            self._step_count += 1
         self._apply()
 
     # -- the torch scheduler protocol --------------------------------------------------------------------------
-    def get_last_lr(self) -> list[float]:  # type: ignore[override]
-        """The LR of each param group, as set by the last ``step()`` (what the next update uses)."""
-        return [_scalar(g["lr"]) for g in self.optimizer.param_groups]
-
-    @property
-    def _last_lr(self) -> list[float]:  # read by some trainers directly
-        return self.get_last_lr()
-
     def get_lr(self) -> list[float]:  # type: ignore[override]
         """The closed-form LR of each group at the current step (``base * s(step)``, without a resume blend)."""
         return self.values(self.last_epoch)["lr"] if "lr" in self._plan else self.get_last_lr()
@@ -234,8 +226,8 @@ class Scheduler(LRScheduler):
             >>> s.values(5)
             {'lr': [0.0005], 'weight_decay': [0.05]}
         """
-        t = check_step("Scheduler.values", step)
-        return {key: [base * scheds[i](t) for i, base in zip(index, bases)]
+        t = check_int("Scheduler.values", "step", step, 0)
+        return {key: [base * scheds[i](t) for i, base in zip(index, bases, strict=True)]
                 for key, (scheds, index, bases) in self._plan.items()}
 
     @property
@@ -243,15 +235,24 @@ class Scheduler(LRScheduler):
         """The resolved schedule of each group, per scheduled hyperparameter."""
         return {key: [scheds[i] for i in index] for key, (scheds, index, _) in self._plan.items()}
 
+    def _plan_repr(self) -> str:
+        if list(self._plan) == ["lr"] and len(self._plan["lr"][0]) == 1:
+            return repr(self._plan["lr"][0][0].spec())
+        return repr({key: [s.spec() for s in scheds] for key, scheds in self.schedules.items()})
+
+    def _preview_hint(self) -> str:
+        spec = self._plan["lr"][0][0].spec() if "lr" in self._plan else next(iter(self._plan.values()))[0][0].spec()
+        return f"Scheduler.values(step), schedule.values(n) or `rampup show \"{spec}\"`"
+
     # -- checkpoints -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """The position and the plan in plain types (``torch.load(..., weights_only=True)`` reads it back):
         ``step`` (updates applied), each hyperparameter's distinct schedules as spec strings with the index of
         each group's schedule, and the resume blend in progress, if any."""
         state: dict[str, Any] = {
-            "format": _FORMAT,
+            "format": self.state_format,
             "step": self.last_epoch,
-            "count": "updates" if self._count_updates else "calls",
+            "count": self.count,
             "hparams": {key: {"schedules": [s.spec() for s in scheds], "groups": list(index)}
                         for key, (scheds, index, _) in self._plan.items()},
             "blend": None,
@@ -261,7 +262,7 @@ class Scheduler(LRScheduler):
             state["blend"] = {"start": start, "steps": steps, "offsets": {k: list(v) for k, v in offsets.items()}}
         return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the position saved by :meth:`state_dict`.
 
         The saved step is kept. When this scheduler was built with the same schedules, the LR sequence goes on
@@ -273,12 +274,10 @@ class Scheduler(LRScheduler):
         exact too.
         """
         owner = "Scheduler.load_state_dict"
-        if not isinstance(state_dict, Mapping) or state_dict.get("format") != _FORMAT:
-            raise RampupError(f"{owner}: not a rampup.torch.Scheduler state (format {_FORMAT!r}), got "
-                              f"{_describe(state_dict)}")
-        t0 = check_step(owner, state_dict["step"])
+        state_dict = self._check_state(owner, state_dict)
+        t0 = check_int(owner, "step", state_dict["step"], 0)
         self.last_epoch = t0
-        self._seen = self._counter[0]
+        self._resync()
         if state_dict["hparams"] == self.state_dict()["hparams"]:  # the same plan: go on exactly, blend and all
             saved = state_dict.get("blend")
             self._blend = None if not saved else (
@@ -291,7 +290,7 @@ class Scheduler(LRScheduler):
         for key, (scheds, index, _) in self._plan.items():
             if key not in old:
                 continue
-            d = [o - scheds[i](t0) for o, i in zip(old[key], index)]
+            d = [o - scheds[i](t0) for o, i in zip(old[key], index, strict=True)]
             if any(d):
                 offsets[key] = d
         steps = self._blend_steps(t0) if offsets else 0
@@ -299,8 +298,12 @@ class Scheduler(LRScheduler):
         self._apply()
 
     @classmethod
-    def from_state_dict(cls, optimizer: torch.optim.Optimizer, state_dict: dict[str, Any],
-                        **kwargs: Any) -> Scheduler:
+    def _init_args(cls, state: Mapping[str, Any]) -> dict[str, Any]:
+        hparams = {key: [entry["schedules"][i] for i in entry["groups"]] for key, entry in state["hparams"].items()}
+        return {"hparams": hparams, "count": state.get("count", "updates")}
+
+    @classmethod
+    def from_state_dict(cls, optimizer: Any, state_dict: Mapping[str, Any], **kwargs: Any) -> Scheduler:
         """A scheduler rebuilt from the plan saved in ``state_dict`` alone, at the saved step.
 
         Example:
@@ -312,14 +315,7 @@ class Scheduler(LRScheduler):
             >>> b.last_epoch, b.get_last_lr()
             (3, [0.75])
         """
-        if not isinstance(state_dict, Mapping) or state_dict.get("format") != _FORMAT:
-            raise RampupError(f"Scheduler.from_state_dict: not a rampup.torch.Scheduler state, got "
-                              f"{_describe(state_dict)}")
-        hparams = {key: [entry["schedules"][i] for i in entry["groups"]]
-                   for key, entry in state_dict["hparams"].items()}
-        kwargs.setdefault("count", state_dict.get("count", "updates"))
-        sched = cls(optimizer, hparams=hparams, **kwargs)
-        sched.load_state_dict(state_dict)
+        sched: Scheduler = super().from_state_dict(optimizer, state_dict, **kwargs)
         return sched
 
     def _blend_steps(self, t0: int) -> int:
@@ -327,9 +323,10 @@ class Scheduler(LRScheduler):
         if isinstance(b, int):
             return b
         lengths = [s.length for s in self._scheds]
-        span = (max(lengths) - t0) if None not in lengths else 0  # type: ignore[type-var,operator]
+        span = 0
+        if all(n is not None for n in lengths):
+            span = max(n for n in lengths if n is not None) - t0
         return max(1, math.ceil(b * (span if span > 0 else max(t0, 1))))
-
 
 
 def _check_blend(value: Any) -> int | float:
@@ -347,34 +344,6 @@ def _check_blend(value: Any) -> int | float:
             return d.value / 100
     raise RampupError(f"Scheduler: replan_blend must be a whole number of updates >= 0 or a percentage such as "
                       f"'10%', got {value!r}")
-
-
-def _scalar(v: Any) -> float:
-    return float(v.item()) if isinstance(v, torch.Tensor) else v
-
-
-def _base(owner: str, key: str, group: dict[str, Any], i: int) -> float:
-    """The group's base value for ``key``: kept as ``initial_<key>`` in the group, as torch keeps initial_lr."""
-    if key in _BETA:
-        betas = group.get("betas")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise RampupError(f"{owner}: {key} needs Adam-style betas in param group {i}, which has none")
-        current = betas[_BETA[key]]
-    elif key not in group:
-        known = ", ".join(k for k, v in group.items() if isinstance(v, (int, float, torch.Tensor))
-                          and not isinstance(v, bool))
-        raise RampupError(f"{owner}: param group {i} has no hyperparameter {key!r}; it has {known}")
-    else:
-        current = group[key]
-    if isinstance(current, torch.Tensor):
-        current = current.clone() if key == "lr" else current.item()
-    name = "initial_lr" if key == "lr" else f"initial_{key}"
-    v = _scalar(group.setdefault(name, current))
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-        raise RampupError(f"{owner}: the base {key} of param group {i} must be a finite number >= 0, got {v!r}")
-    if key in _BETA and v >= 1:
-        raise RampupError(f"{owner}: the base {key} of param group {i} must be below 1, got {v!r}")
-    return float(v)
 
 
 def _per_group(owner: str, key: str, spec: Any, groups: list[dict[str, Any]],
@@ -409,7 +378,7 @@ def _per_group(owner: str, key: str, spec: Any, groups: list[dict[str, Any]],
     for where, value in items:
         s = memo.get(id(value))
         if s is None:
-            s = memo[id(value)] = to_schedule(owner, where, value, budget)
+            s = memo[id(value)] = as_schedule(value, budget, owner=owner, where=where)
         if s not in distinct:
             distinct.append(s)
         index.append(distinct.index(s))
@@ -428,12 +397,6 @@ def _saved_factors(owner: str, state: Mapping[str, Any], t: int, n: int) -> dict
         vals = [scheds[i](t) for i in index]
         if blend and key in blend["offsets"] and blend["start"] <= t < blend["start"] + blend["steps"]:
             ramp = 1.0 - (t - blend["start"]) / blend["steps"]
-            vals = [max(0.0, v + d * ramp) for v, d in zip(vals, blend["offsets"][key])]
+            vals = [max(0.0, v + d * ramp) for v, d in zip(vals, blend["offsets"][key], strict=False)]
         out[key] = vals
     return out
-
-
-def _describe(state: Any) -> str:
-    if isinstance(state, Mapping):
-        return f"a dict with keys {sorted(map(str, state))!r}"
-    return repr(state)
