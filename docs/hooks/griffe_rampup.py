@@ -44,8 +44,7 @@ def _split_shared_entries(text: str) -> str:
             while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > _indent(line)):
                 body.append("\n" + lines[j])
                 j += 1
-            for name in re.split(r",\s*", shared.group(2)):
-                out.append(f"{shared.group(1)}{name}:{''.join(body)}")
+            out.extend(f"{shared.group(1)}{name}:{''.join(body)}" for name in re.split(r",\s*", shared.group(2)))
             i = j
             continue
         out.append(line)
