@@ -12,8 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup
-from rampup.auto import OnlineSettings, OnlineWarmup
+import itertools  # noqa: E402
+
+import rampup  # noqa: E402
+from rampup.auto import OnlineSettings, OnlineWarmup  # noqa: E402
 
 BASE = 0.2
 SETTINGS = {f.name for f in dataclasses.fields(OnlineSettings)}
@@ -58,7 +60,7 @@ def test_healthy_run_grows_geometrically_then_holds_the_peak():
     k = math.ceil(math.log(1 / 0.05) / math.log(1.1))  # the factor reaches 1 after k healthy updates
     for t in range(40):
         assert lrs[t] == pytest.approx(BASE * min(1.0, 0.05 * 1.1 ** t), rel=1e-12)
-    assert all(a <= b for a, b in zip(lrs, lrs[1:])) and lrs[-1] == BASE
+    assert all(a <= b for a, b in itertools.pairwise(lrs)) and lrs[-1] == BASE
     assert sched.phase == "decay" and sched.handover == k
     assert sched.decisions == {"grow": k, "hold": 0, "backoff": 0, "skip": 0}
 
@@ -145,7 +147,7 @@ def test_hands_over_to_the_decay_with_the_remaining_budget():
 
 
 def test_max_warmup_hands_over_below_the_peak():
-    w, opt, sched = setup(start=0.1, growth=0.01, max_warmup="10%", total_steps=50, then="cosine()")
+    w, opt, sched = setup(start=0.1, growth=0.01, max_warmup="10%", total_steps=50, then="cosine_decay()")
     lrs = drive(w, opt, sched, healthy(8))
     f = 0.1 * 1.01 ** 5
     assert sched.handover == 5 and sched.handover_factor == pytest.approx(f)
@@ -166,7 +168,7 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
     losses = [2.0 / (1 + 0.05 * t) + rnd.uniform(-0.05, 0.05) for t in range(80)]
     losses[30] = 9.0
     losses[45] = float("nan")
-    kwargs = dict(every=3, start=0.02, growth=0.08, then="cosine()", total_steps=80)
+    kwargs = {"every": 3, "start": 0.02, "growth": 0.08, "then": "cosine_decay()", "total_steps": 80}
     w, opt, a = setup(**kwargs)
     full = drive(w, opt, a, losses)
     assert a.decisions["backoff"] >= 1 and a.decisions["skip"] == 1
@@ -190,17 +192,17 @@ def test_state_dict_round_trip_mid_warmup_continues_the_same_warmup():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(start=0.0), "OnlineWarmup: start must be in \\(0, 1\\]"),
-    (dict(growth=float("nan")), "OnlineWarmup: growth must be"),
-    (dict(growth="fast"), "OnlineWarmup: growth must be"),
-    (dict(growth=1.5), "OnlineWarmup: growth must be in \\(0, 1\\]"),
-    (dict(backoff=1.0), "OnlineSettings: backoff must be"),
-    (dict(every=0), "OnlineSettings: every must be a whole number >= 1"),
-    (dict(then="cosine()"), "total_steps"),
-    (dict(max_warmup="10%"), "total_steps"),
-    (dict(grad_norm="yes"), "OnlineSettings: grad_norm must be True or False"),
-    (dict(guard=-1), "OnlineWarmup: guard must be a whole number of updates >= 0"),
-    (dict(guard="abc"), "OnlineWarmup: guard must be .* or a duration .*got 'abc'"),
+    ({"start": 0.0}, "OnlineWarmup: start must be in \\(0, 1\\]"),
+    ({"growth": float("nan")}, "OnlineWarmup: growth must be"),
+    ({"growth": "fast"}, "OnlineWarmup: growth must be"),
+    ({"growth": 1.5}, "OnlineWarmup: growth must be in \\(0, 1\\]"),
+    ({"backoff": 1.0}, "OnlineSettings: backoff must be"),
+    ({"every": 0}, "OnlineSettings: every must be a whole number >= 1"),
+    ({"then": "cosine_decay()"}, "total_steps"),
+    ({"max_warmup": "10%"}, "total_steps"),
+    ({"grad_norm": "yes"}, "OnlineSettings: grad_norm must be True or False"),
+    ({"guard": -1}, "OnlineWarmup: guard must be a whole number of updates >= 0"),
+    ({"guard": "abc"}, "OnlineWarmup: guard must be .* or a duration .*got 'abc'"),
 ])
 def test_bad_arguments(kwargs, match):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -209,8 +211,8 @@ def test_bad_arguments(kwargs, match):
 
 
 def test_bad_state_and_signal():
-    w, opt, sched = setup()
-    with pytest.raises(rampup.RampupError, match="not a rampup.auto.OnlineWarmup state"):
+    _, _, sched = setup()
+    with pytest.raises(rampup.RampupError, match=r"not a rampup\.auto\.OnlineWarmup state"):
         sched.load_state_dict({"format": "rampup.torch.Scheduler/1"})
     with pytest.raises(rampup.RampupError, match="OnlineWarmup: loss must be a number or a one-element tensor"):
         sched.observe("high")
@@ -231,18 +233,18 @@ def test_nominal_ramp_takes_the_optimizer_rules_length():
 
 @pytest.mark.parametrize("make_opt, kwargs, growth", [
     # SGD, Goyal's 5 epochs: 5 x 40 = 200 updates from 0.05
-    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=40), 20 ** (1 / 200) - 1),
+    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), {"steps_per_epoch": 40}, 20 ** (1 / 200) - 1),
     # 5 x 4 = 20 updates from 0.05 would be 16% per update: never faster than the default 0.1
-    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), dict(steps_per_epoch=4), 0.1),
+    (lambda p: torch.optim.SGD(p, lr=BASE, momentum=0.9), {"steps_per_epoch": 4}, 0.1),
     # SGD with only the run's length: 5/90 of 900 = 50 updates, from 0.2
-    (lambda p: torch.optim.SGD(p, lr=BASE), dict(total_steps=900, start=0.2), 5 ** (1 / 50) - 1),
+    (lambda p: torch.optim.SGD(p, lr=BASE), {"total_steps": 900, "start": 0.2}, 5 ** (1 / 50) - 1),
     (lambda p: torch.optim.SGD(p, lr=BASE), {}, 0.1),          # 5 epochs, but no budget: the fixed default
     (lambda p: torch.optim.RMSprop(p, lr=BASE), {}, 0.1),      # no rule for RMSprop
     (lambda p: torch.optim.RAdam(p, lr=BASE), {}, 0.1),        # RAdam: no warmup to take a length from
-    (lambda p: torch.optim.Adam(p, lr=BASE), dict(start=1.0), 0.1),  # nothing to ramp
+    (lambda p: torch.optim.Adam(p, lr=BASE), {"start": 1.0}, 0.1),  # nothing to ramp
     # Adam beta2 0.999 in a 600-update run: the rule's 2000 capped at half the run, linear_warmup(300, offset=1)
     # reaching the peak at update 299; from 0.05 over 299 updates (no fallback to 0.1)
-    (lambda p: torch.optim.Adam(p, lr=BASE), dict(total_steps=600), 20 ** (1 / 299) - 1),
+    (lambda p: torch.optim.Adam(p, lr=BASE), {"total_steps": 600}, 20 ** (1 / 299) - 1),
 ])
 def test_growth_from_the_rule_or_the_fallback(make_opt, kwargs, growth):
     w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
@@ -299,6 +301,6 @@ def test_state_without_the_ratio_fields_still_loads():
     drive(w, opt, sched, healthy(7))
     state = sched.state_dict()
     old = dict(state, window=state["window"][:5], stats={k: v for k, v in state["stats"].items() if k[0] != "u"})
-    w2, opt2, fresh = setup(start=0.05, update_ratio_every=2)
+    _, _, fresh = setup(start=0.05, update_ratio_every=2)
     fresh.load_state_dict(old)
-    assert fresh.window == state["window"][:5] + [0.0, 0.0] and fresh.stats["u_n"] == 0.0
+    assert fresh.window == [*state["window"][:5], 0.0, 0.0] and fresh.stats["u_n"] == 0.0

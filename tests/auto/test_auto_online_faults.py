@@ -140,7 +140,7 @@ PATTERNS = ["healthy", "nan-losses", "inf-losses", "all-nan", "spikes", "constan
             "no-observe", "step-per-epoch", "count-calls"]
 
 
-@pytest.mark.parametrize("then", ["constant()", "cosine(to=0.1)"])
+@pytest.mark.parametrize("then", ["constant()", "cosine_decay(to=0.1)"])
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_the_lr_stays_finite_and_within_the_peak_under_every_fault_pattern(pattern, then):
     model, opt, x, y = _model_and_opt(adam=pattern in ("spikes", "huge-grad-norms"))

@@ -45,14 +45,14 @@ def test_settings_must_be_an_online_settings():
 def test_the_common_arguments_stay_direct_and_the_settings_are_kept():
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     s = OnlineSettings(every=3, min_history=2)
-    sched = OnlineWarmup(opt, "cosine(to=0.1)", total_steps=100, start=0.2, growth=0.3, guard=4, settings=s)
+    sched = OnlineWarmup(opt, "cosine_decay(to=0.1)", total_steps=100, start=0.2, growth=0.3, guard=4, settings=s)
     assert (sched.start, sched.growth, sched.guard, sched.settings) == (0.2, 0.3, 4, s)
     assert "OnlineWarmup" in repr(sched) and "step" in repr(sched)
 
 
 # a state written by rampup 0.1 before OnlineSettings existed (the format has not changed since), for a run of 5
 # updates of SGD on w^2 from w = 3: OnlineWarmup(opt, "cosine(to=0.1)", total_steps=40, start=0.1, growth=0.5,
-# min_history=2, every=2) in the keyword arguments of then
+# min_history=2, every=2), all keyword arguments of OnlineWarmup then
 _STATE_1 = {
     'format': 'rampup.auto.OnlineWarmup/1', 'step': 5, 'count': 'updates', 'phase': 'warmup', 'start': 0.1,
     'growth': 0.5, 'factor': 0.50625, 'rate': 0.5, 'handover': None, 'guard': 0, 'peak_since': None,
@@ -66,7 +66,7 @@ _STATE_1 = {
 def test_a_state_written_before_the_settings_still_loads_and_goes_on():
     w = torch.nn.Parameter(torch.tensor([3.0]))
     opt = torch.optim.SGD([w], lr=0.1)
-    sched = OnlineWarmup(opt, "cosine(to=0.1)", total_steps=40, settings=OnlineSettings(min_history=2, every=2))
+    sched = OnlineWarmup(opt, "cosine_decay(to=0.1)", total_steps=40, settings=OnlineSettings(min_history=2, every=2))
     sched.load_state_dict(dict(_STATE_1))
     # two grown windows of 2 updates at rate 0.5 from 0.1: 0.1 * 1.5^4 = 0.50625 of the peak
     assert sched.last_epoch == 5 and sched.factor == pytest.approx(0.1 * 1.5 ** 4)
@@ -85,7 +85,7 @@ def test_a_state_written_before_the_settings_still_loads_and_goes_on():
     # and its state, in the same plain types, loads back into an identical controller
     state = sched.state_dict()
     assert state["format"] == _STATE_1["format"] and set(state) == set(_STATE_1)
-    again = OnlineWarmup(torch.optim.SGD([torch.nn.Parameter(torch.tensor([3.0]))], lr=0.1), "cosine(to=0.1)",
+    again = OnlineWarmup(torch.optim.SGD([torch.nn.Parameter(torch.tensor([3.0]))], lr=0.1), "cosine_decay(to=0.1)",
                          total_steps=40, settings=OnlineSettings(min_history=2, every=2))
     again.load_state_dict(state)
     assert again.state_dict() == state

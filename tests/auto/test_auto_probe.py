@@ -13,9 +13,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup
-import rampup.torch
-from rampup.auto import critical_lr_probe, ladder_probe
+import rampup  # noqa: E402
+import rampup.torch  # noqa: E402
+from rampup.auto import critical_lr_probe, ladder_probe  # noqa: E402
 
 PRECISION = 2 ** (1 / 16)  # 4 bisections of a factor-2 bracket in log scale
 
@@ -75,21 +75,21 @@ def net():
 
 
 def snapshot(model, opt):
-    return dict(
-        state={k: v.clone() for k, v in model.state_dict().items()},
-        grads=[None if p.grad is None else p.grad.clone() for p in model.parameters()],
-        grad_ids=[id(p.grad) for p in model.parameters()],
-        opt=copy.deepcopy(opt.state_dict()),
-        training=[m.training for m in model.modules()],
-        torch_rng=torch.get_rng_state(), np_rng=np.random.get_state(), py_rng=random.getstate(),
-    )
+    return {
+        "state": {k: v.clone() for k, v in model.state_dict().items()},
+        "grads": [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        "grad_ids": [id(p.grad) for p in model.parameters()],
+        "opt": copy.deepcopy(opt.state_dict()),
+        "training": [m.training for m in model.modules()],
+        "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(), "py_rng": random.getstate(),
+    }
 
 
 def assert_same(a, b):
     assert a["state"].keys() == b["state"].keys()
     for k in a["state"]:
         assert torch.equal(a["state"][k], b["state"][k]), k
-    for x, y in zip(a["grads"], b["grads"]):
+    for x, y in zip(a["grads"], b["grads"], strict=True):
         assert (x is None and y is None) or torch.equal(x, y)
     assert a["grad_ids"] == b["grad_ids"]
     sa, sb = a["opt"], b["opt"]
@@ -118,7 +118,7 @@ def test_batchnorm_dropout_model_is_left_bit_identical(optimizer, steps):
     model = net()
     opt = (torch.optim.AdamW(model.parameters(), lr=3e-3) if optimizer == "adamw"
            else torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
-    sched = rampup.torch.Scheduler(opt, "linear(10)")
+    sched = rampup.torch.Scheduler(opt, "linear_warmup(10)")
     gen = torch.Generator().manual_seed(1)
     data = [(torch.randn(32, 6, generator=gen), torch.randint(0, 3, (32,), generator=gen)) for _ in range(4)]
 
@@ -232,11 +232,11 @@ def test_multi_step_asks_for_a_warmup_only_where_the_peak_stalls():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(n_batches=0), "critical_lr_probe: n_batches must be a whole number >= 1"),
-    (dict(safety=0.0), "critical_lr_probe: safety must be in"),
-    (dict(doubling=float("nan")), "critical_lr_probe: doubling must be"),
-    (dict(max_scale=0.5), "critical_lr_probe: max_scale must be"),
-    (dict(bisections=-1), "critical_lr_probe: bisections must be a whole number >= 0"),
+    ({"n_batches": 0}, "critical_lr_probe: n_batches must be a whole number >= 1"),
+    ({"safety": 0.0}, "critical_lr_probe: safety must be in"),
+    ({"doubling": float("nan")}, "critical_lr_probe: doubling must be"),
+    ({"max_scale": 0.5}, "critical_lr_probe: max_scale must be"),
+    ({"bisections": -1}, "critical_lr_probe: bisections must be a whole number >= 0"),
 ])
 def test_bad_arguments_of_the_line_search(kwargs, match):
     m = Quadratic(1.0)
@@ -246,12 +246,12 @@ def test_bad_arguments_of_the_line_search(kwargs, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(steps=0), "ladder_probe: steps must be a whole number >= 1"),
-    (dict(steps=True), "ladder_probe: steps must be a whole number >= 1"),
-    (dict(ladder=1.0), r"ladder_probe: ladder must be in \(1, inf"),
-    (dict(margin=1.0), r"ladder_probe: margin must be in \[0, 1\)"),
-    (dict(n_batches=0), "ladder_probe: n_batches must be a whole number >= 1"),
-    (dict(min_scale=0.0), "ladder_probe: min_scale must be"),
+    ({"steps": 0}, "ladder_probe: steps must be a whole number >= 1"),
+    ({"steps": True}, "ladder_probe: steps must be a whole number >= 1"),
+    ({"ladder": 1.0}, r"ladder_probe: ladder must be in \(1, inf"),
+    ({"margin": 1.0}, r"ladder_probe: margin must be in \[0, 1\)"),
+    ({"n_batches": 0}, "ladder_probe: n_batches must be a whole number >= 1"),
+    ({"min_scale": 0.0}, "ladder_probe: min_scale must be"),
 ])
 def test_bad_arguments_of_the_ladder(kwargs, match):
     m = Quadratic(1.0)
@@ -296,6 +296,6 @@ def test_bad_inputs():
             probe(m, opt, lambda model, b: (model.w ** 2).sum() * float("nan"), [None])
         with pytest.raises(rampup.RampupError, match="batches gave no batch"):
             probe(m, opt, lambda model, b: (model.w ** 2).sum(), [])
-        with pytest.raises(rampup.RampupError, match="model must be a torch.nn.Module"):
+        with pytest.raises(rampup.RampupError, match=r"model must be a torch\.nn\.Module"):
             probe("model", opt, lambda model, b: 0, [None])
         assert torch.equal(m.w, torch.tensor([1.0], dtype=torch.float64))  # a failing probe restores too

@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup.auto
-from rampup import RampupError
-from rampup.auto import OnlineSettings, OnlineWarmup, auto_pace, auto_warmup, ladder_probe
+import rampup.auto  # noqa: E402
+from rampup import RampupError  # noqa: E402
+from rampup.auto import OnlineSettings, OnlineWarmup, auto_pace, auto_warmup, ladder_probe  # noqa: E402
 
 
 class Quadratic(torch.nn.Module):

@@ -11,9 +11,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import rampup
-import rampup.torch
-from rampup.auto import warmup_from_optimizer
+import rampup  # noqa: E402
+import rampup.torch  # noqa: E402
+from rampup.auto import warmup_from_optimizer  # noqa: E402
 
 
 def params(n=2):
@@ -44,7 +44,7 @@ def test_adamw_groups_with_different_betas_get_their_own_warmup():
     a, b = params()
     opt = torch.optim.AdamW([{"params": [a], "betas": (0.9, 0.98)}, {"params": [b], "betas": (0.9, 0.999)}],
                             lr=1e-3)
-    c = warmup_from_optimizer(opt, then="cosine()", total_steps=4000)
+    c = warmup_from_optimizer(opt, then="cosine_decay()", total_steps=4000)
     s0, s1 = c.schedule  # a list: the groups differ
     assert s0(99) == 1.0 and s0(49) == pytest.approx(0.5)
     assert s1(1999) == 1.0 and s1(999) == pytest.approx(0.5)
@@ -97,15 +97,15 @@ def test_optimizers_without_a_rule_raise_unless_a_default_is_given(cls):
     opt = cls(params(1))
     with pytest.raises(rampup.RampupError, match=f"no warmup rule for {cls.__name__}.*default="):
         warmup_from_optimizer(opt)
-    c = warmup_from_optimizer(opt, default="linear(10%)", total_steps=300)
+    c = warmup_from_optimizer(opt, default="linear_warmup(10%)", total_steps=300)
     assert c.schedule(15) == pytest.approx(0.5)
     assert c.explanations[0].rule == "default" and cls.__name__ in c.explain()
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(kind="cosine"), "kind must be one of 'linear', 'exponential'"),
-    (dict(then=3), "then must be a rampup schedule"),
-    (dict(budget=rampup.Budget(total_steps=10), total_steps=10), "not both"),
+    ({"kind": "cosine"}, "kind must be one of 'linear', 'exponential'"),
+    ({"then": 3}, "then must be a rampup schedule"),
+    ({"budget": rampup.Budget(total_steps=10), "total_steps": 10}, "not both"),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(rampup.RampupError, match=match):

@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rampup import RampupError
-from rampup.auto import sharpness_probe
+from rampup import RampupError  # noqa: E402
+from rampup.auto import sharpness_probe  # noqa: E402
 
 
 class Diag(torch.nn.Module):
@@ -113,16 +113,17 @@ def test_batchnorm_dropout_model_is_left_bit_identical():
     assert r.sharpness > 0 and r.forward_passes == 3
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert all(torch.equal(v, opt.state[next(model.parameters())][k]) for k, v in opt_before.items())
-    assert all((a is None and p.grad is None) or torch.equal(a, p.grad) for a, p in zip(grads, model.parameters()))
+    assert all((a is None and p.grad is None) or torch.equal(a, p.grad)
+               for a, p in zip(grads, model.parameters(), strict=True))
     assert torch.equal(rng, torch.get_rng_state()) and not model.training
     assert sharpness_probe(model, opt, loss_fn, data, n_batches=3, iters=10) == r
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(iters=0), "iters must be a whole number >= 1"),
-    (dict(n_batches=0), "n_batches must be"),
-    (dict(tol=0.0), r"sharpness_probe: tol must be in \(0, 1\]"),
-    (dict(safety=float("nan")), "safety must be a finite number"),
+    ({"iters": 0}, "iters must be a whole number >= 1"),
+    ({"n_batches": 0}, "n_batches must be"),
+    ({"tol": 0.0}, r"sharpness_probe: tol must be in \(0, 1\]"),
+    ({"safety": float("nan")}, "safety must be a finite number"),
 ])
 def test_bad_arguments(kwargs, match):
     m = Diag([1.0], [1.0])

@@ -149,7 +149,7 @@ class OnlineWarmup(SchedulerBase):
 
     Args:
         optimizer: the torch optimizer, built with the peak LR of each group.
-        then: the schedule after the hand-over (a rampup schedule or spec string, e.g. ``"cosine(to=0.1)"``), with
+        then: the schedule after the hand-over (a rampup schedule or spec string, e.g. ``"cosine_decay(to=0.1)"``), with
             ``total_steps`` when its duration is open; default ``"constant()"`` (hold the peak).
         total_steps, steps_per_epoch, budget: the run's budget, for ``then`` and ``max_warmup``.
         start: the factor of the peak the first update gets, in ``(0, 1]`` (e.g. ``ladder_probe(...).start``).

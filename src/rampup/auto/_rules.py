@@ -120,7 +120,7 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
     Args:
         optimizer: a ``torch.optim.Optimizer`` (or any object with ``param_groups``).
         kind: ``"linear"`` or ``"exponential"``, for the Adam-family rule.
-        then: a schedule to follow the warmup (``"cosine(to=0.1)"``): each group's schedule becomes
+        then: a schedule to follow the warmup (``"cosine_decay(to=0.1)"``): each group's schedule becomes
             ``warmup >> then`` (``warmup * then`` for the exponential warmup, which never ends).
         total_steps, steps_per_epoch, budget: the run's budget, to resolve durations.
         default: the warmup (schedule or spec) for an optimizer without a rule. Explicit: nothing falls back
@@ -181,7 +181,7 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
         else:
             raise RampupError(
                 f"{owner}: no warmup rule for {name} (rules exist for {', '.join(_ADAM_FAMILY)}, RAdam and SGD); "
-                f"pass default=... (e.g. default='linear(5%)') to use your own warmup for it")
+                f"pass default=... (e.g. default='linear_warmup(5%)') to use your own warmup for it")
         if budget is not None and budget.total_steps is not None and why.rule in ("untuned-linear", "goyal-sgd"):
             warm, why = _cap(warm, why, budget.total_steps, max_share)
         if then_s is not None:
