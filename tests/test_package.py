@@ -37,3 +37,19 @@ def test_py_typed_is_shipped():
     from importlib.resources import files
 
     assert files("rampup").joinpath("py.typed").is_file()
+
+
+def test_the_version_is_written_in_one_place():
+    import importlib.metadata
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the test extra brings tomli
+        import tomli as tomllib
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"]["path"] == "src/rampup/__init__.py"
+    # the installed metadata is read from rampup.__version__ (an editable install rereads it when reinstalled)
+    assert importlib.metadata.version("rampup") == rampup.__version__
