@@ -1,5 +1,10 @@
 """rampup.sb3 in real Stable-Baselines3 training runs (CartPole, a few hundred steps, CPU)."""
 
+import base64
+import io
+import math
+import pickle
+
 import numpy as np
 import pytest
 
@@ -174,3 +179,68 @@ def test_unbound_schedule_refuses_to_train():
     model = ppo(lr)  # building the optimizer calls lr(1.0): allowed, the start value
     with pytest.raises(rampup.RampupError, match=r"not bound.*bind\(model\)"):
         model.learn(32)
+
+
+# rampup 0.1 saved these (cloudpickle, as SB3's model.save does): LRSchedule("linear(100) >> cosine(to=0.1)",
+# peak=1e-3, unit="updates", total_steps=1000) after 250 updates, and EpsilonSchedule("linear(10%, to=0.05)",
+# total_steps=10_000), with the attribute layout of the time (unit=, scale=, a hook handle) and the classes under
+# their old module paths
+OLD_LR = (
+    "gAWV9wEAAAAAAACMCnJhbXB1cC5zYjOUjApMUlNjaGVkdWxllJOUKYGUfZQojARwZWFrlEc/UGJN0vGp/IwIc2NoZWR1bGWUjA9y"
+    "YW1wdXAuX2NvbXBvc2WUjAhTZXF1ZW5jZZSTlCmBlH2UKIwGcGhhc2VzlIwOcmFtcHVwLl93YXJtdXCUjAZXYXJtdXCUk5QpgZR9"
+    "lCiMBXNoYXBllIwGbGluZWFylIwIZHVyYXRpb26US2SMBXN0YXJ0lEcAAAAAAAAAAIwFcG93ZXKURz/wAAAAAAAAjAZvZmZzZXSU"
+    "SwCMCF9taXNzaW5nlE51YowNcmFtcHVwLl9kZWNheZSMBURlY2F5lJOUKYGUfZQoaBKMBmNvc2luZZRoFE2EA4wCdG+URz+5mZmZ"
+    "mZmaaBVOaBZHP/AAAAAAAACMBmN5Y2xlc5RLAWgYTnVihpSMBl9ib3VuZJRoEGgbKYGUfZQoaBJoHmgUTYQDaB9HP7mZmZmZmZpo"
+    "FUc/8AAAAAAAAGgWRz/wAAAAAAAAaCBLAXVihpRoGE51YowEdW5pdJSMB3VwZGF0ZXOUjAdfc2NhbGVklGgHjAZTY2FsZWSUk5Qp"
+    "gZR9lChoBmgKjAZmYWN0b3KURz9QYk3S8an8dWKMBl9tb2RlbJROjAVfaG9va5ROjAhfdXBkYXRlc5RL+nViLg=="
+)
+OLD_EPS = (
+    "gAWVPgEAAAAAAACMCnJhbXB1cC5zYjOUjA9FcHNpbG9uU2NoZWR1bGWUk5QpgZR9lCiMBXNjYWxllEc/8AAAAAAAAIwIc2NoZWR1"
+    "bGWUjA1yYW1wdXAuX2RlY2F5lIwFRGVjYXmUk5QpgZR9lCiMBXNoYXBllIwGbGluZWFylIwIZHVyYXRpb26UTegDjAJ0b5RHP6mZ"
+    "mZmZmZqMBXN0YXJ0lE6MBXBvd2VylEc/8AAAAAAAAIwGY3ljbGVzlEsBjAhfbWlzc2luZ5ROdWKMBHVuaXSUjAllbnZfc3RlcHOU"
+    "jAdfc2NhbGVklIwPcmFtcHVwLl9jb21wb3NllIwGU2NhbGVklJOUKYGUfZQoaAZoCowGZmFjdG9ylEc/8AAAAAAAAHVijAZfbW9k"
+    "ZWyUTowFX2hvb2uUTowIX3VwZGF0ZXOUSwB1Yi4="
+)
+# where rampup 0.1's schedule classes live now
+MOVED = {"rampup._compose": "rampup.core.schedule", "rampup._warmup": "rampup.core.warmup",
+         "rampup._decay": "rampup.core.decay", "rampup._schedule": "rampup.core.schedule"}
+
+
+class _Moved(pickle.Unpickler):
+    def find_class(self, module, name):
+        return super().find_class(MOVED.get(module, module), name)
+
+
+def test_schedules_saved_by_rampup_0_1_load_with_their_clock():
+    lr = _Moved(io.BytesIO(base64.b64decode(OLD_LR))).load()
+    assert isinstance(lr, rampup.sb3.LRSchedule) and lr.count == "updates" and lr.step == 250
+    # update 250 is 150 updates into the 900-update cosine from 1 to 0.1
+    assert lr(1.0) == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 150 / 900))), rel=1e-12)
+    model = lr.bind(ppo(lr))
+    model.learn(32)  # one train() call: 4 updates on the restored clock
+    assert lr.step == 254
+    eps = _Moved(io.BytesIO(base64.b64decode(OLD_EPS))).load()
+    assert isinstance(eps, rampup.sb3.EpsilonSchedule) and eps.peak == 1.0 and eps.count == "env_steps"
+    assert [eps.schedule(t) for t in (0, 500, 1000, 5000)] == pytest.approx([1.0, 0.525, 0.05, 0.05], rel=1e-12)
+
+
+def test_a_schedule_pickles_as_plain_values_and_comes_back():
+    lr = rampup.sb3.LRSchedule("linear(10) >> cosine(30, to=0.1)", peak=PEAK, count="updates")
+    model = lr.bind(ppo(lr))
+    model.learn(32)
+    back = pickle.loads(pickle.dumps(lr))
+    assert back.step == lr.step == 4 and back.schedule == lr.schedule and back.peak == PEAK
+    assert repr(back) == ("rampup.sb3.LRSchedule('linear_warmup(10) >> cosine_decay(30, to=0.1)', peak=0.001, "
+                          "count='updates')")
+    state = lr.__getstate__()
+    assert state == {"format": "rampup.sb3/1", "schedule": "linear_warmup(10) >> cosine_decay(30, to=0.1)",
+                     "peak": PEAK, "count": "updates", "updates": 4}
+
+
+def test_the_old_spellings_unit_and_scale_are_read():
+    a = rampup.sb3.LRSchedule("linear(10) >> constant()", peak=PEAK, unit="updates")
+    assert a.count == "updates"
+    with pytest.raises(rampup.RampupError, match="not both"):
+        rampup.sb3.LRSchedule("linear(10) >> constant()", peak=PEAK, unit="updates", count="updates")
+    e = rampup.sb3.EpsilonSchedule("linear_decay(10, to=0.05)", scale=0.5)
+    assert e.peak == 0.5 and e(1.0) == 0.5

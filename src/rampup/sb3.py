@@ -36,11 +36,12 @@ from typing import Any
 
 from .core.errors import RampupError
 from .core.schedule import Schedule
-from .core.spec import as_schedule
+from .core.spec import as_schedule, parse
 from .core.validate import check_choice, check_int, check_number
 
 __all__ = ["COUNTS", "EpsilonSchedule", "LRSchedule", "progress_schedule"]
 
+_FORMAT = "rampup.sb3/1"
 #: what advances an SB3 schedule's clock: the model's environment steps, or its optimizer's updates
 COUNTS = ("env_steps", "updates")
 
@@ -66,6 +67,7 @@ class _Bound:
     _owner = ""
 
     def __init__(self, schedule: Schedule | str, peak: float, count: str, budget: dict[str, Any]) -> None:
+        self.peak = peak
         self.count = count
         self.schedule = _ready(self._owner, schedule, budget)
         self._scaled = self.schedule.scale(peak)
@@ -106,25 +108,26 @@ class _Bound:
         self._counter = UpdateCounter(optimizer, self, start=self._updates, name=self._owner)
 
     def __getstate__(self) -> dict[str, Any]:
-        # saved with the model by SB3: keep the schedule and the update count, never the model or the hook
-        state = self.__dict__.copy()
-        state["_updates"] = self.step if self.count == "updates" else self._updates
-        state["_model"] = None
-        state["_counter"] = None
-        return state
+        # saved with the model by SB3 (cloudpickle): plain values only, the schedule as its spec string, so that a
+        # saved model loads whatever module the schedule's classes live in; never the model or the hook
+        return {"format": _FORMAT, "schedule": self.schedule.spec(), "peak": self.peak, "count": self.count,
+                "updates": self.step if self.count == "updates" else self._updates}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        # saved before count= (rampup 0.1): ``unit`` and a raw hook handle; EpsilonSchedule's ``scale``
-        if "unit" in state:
-            state["count"] = state.pop("unit")
-        if "scale" in state and "peak" not in state:
-            state["peak"] = state.pop("scale")
-        state.pop("_hook", None)
-        state["_counter"] = None
-        state["_model"] = None
-        state["_updates"] = check_int(self._owner, "the saved update count", state.get("_updates", 0), 0)
-        self.__dict__.update(state)
+        owner = self._owner
+        if state.get("format") == _FORMAT:
+            schedule, updates = parse(state["schedule"]), state["updates"]
+        else:  # the attributes themselves, as rampup 0.1 saved them: ``unit``, EpsilonSchedule's ``scale``
+            schedule, updates = state["schedule"], state.get("_updates", 0)
+            state = {**state, "count": state.get("count", state.get("unit")),
+                     "peak": state.get("peak", state.get("scale"))}
+        self.peak = check_number(owner, "peak", state["peak"], 0.0, None)
+        self.count = check_choice(owner, "count", state["count"], COUNTS)
+        self.schedule = schedule
+        self._scaled = schedule.scale(self.peak)
+        self._model = None
+        self._counter = None
+        self._updates = check_int(owner, "the saved update count", updates, 0)
 
 
 class LRSchedule(_Bound):
