@@ -21,6 +21,7 @@ log = logging.getLogger("mkdocs.hooks.check_api")
 PAGES = {
     "rampup": "api/rampup.html",
     "rampup.torch": "api/torch.html",
+    "rampup.torch.hf": "api/torch.html",
     "rampup.optax": "api/optax.html",
     "rampup.keras": "api/keras.html",
     "rampup.sb3": "api/sb3.html",
