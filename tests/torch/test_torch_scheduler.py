@@ -261,3 +261,16 @@ def test_bad_input_is_rejected_at_construction():
             Scheduler(opt, "linear_decay(5)")
     with pytest.raises(rampup.RampupError, match=r"not a rampup\.torch\.Scheduler state"):
         Scheduler(make_opt(), "linear_decay(5)").load_state_dict({"last_epoch": 3})
+
+
+def test_a_state_saved_by_rampup_0_1_resumes_exactly():
+    # Scheduler(opt, "linear(5) >> cosine(to=0.1)", total_steps=20) at step 7, as rampup 0.1 saved it
+    state = {"format": "rampup.torch.Scheduler/1", "step": 7, "count": "updates",
+             "hparams": {"lr": {"schedules": ["linear_warmup(5) >> cosine_decay(15, to=0.1)"], "groups": [0, 0]}},
+             "blend": None}
+    opt = make_opt(BASES)
+    sched = Scheduler.from_state_dict(opt, state)
+    assert sched.get_last_lr() == pytest.approx([b * warmup_cosine(7, 5, 20, 0.1) for b in BASES], rel=1e-12)
+    same = Scheduler(make_opt(BASES), "linear(5) >> cosine(to=0.1)", total_steps=20)
+    same.load_state_dict(state)
+    assert same._blend is None and same.get_last_lr() == sched.get_last_lr()

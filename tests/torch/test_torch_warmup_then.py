@@ -123,3 +123,20 @@ def test_bad_input():
         WarmupThen(opt, "linear_warmup(5%)", after)
     with pytest.raises(rampup.RampupError, match="metrics are for ReduceLROnPlateau"):
         WarmupThen(opt, 2, after).step(0.5)
+
+
+def test_a_state_saved_by_rampup_0_1_resumes():
+    # WarmupThen(opt, 3, StepLR(opt, 2, gamma=0.5)) after 6 updates, as rampup 0.1 saved it (no "count" key)
+    state = {"format": "rampup.torch.WarmupThen/1", "step": 6, "warmup": "linear_warmup(3)", "base_lrs": [0.1, 0.01],
+             "after": {"step_size": 2, "gamma": 0.5, "base_lrs": [0.1, 0.01], "last_epoch": 3, "_step_count": 4,
+                       "_is_initial": False, "_get_lr_called_within_step": False, "_last_lr": [0.05, 0.005]}}
+    opt = make_opt((0.1, 0.01))
+    sched = WarmupThen.from_state_dict(opt, state, after=torch.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5))
+    assert sched.last_epoch == 6 and sched.count == "updates"
+    lrs = []
+    for _ in range(3):
+        lrs += sched.get_last_lr()
+        update(opt)
+        sched.step()
+    # StepLR's steps 3, 4, 5 (updates 6, 7, 8): 0.1 * 0.5 ** (k // 2)
+    assert lrs == pytest.approx([0.05, 0.005, 0.025, 0.0025, 0.025, 0.0025], rel=1e-12)
