@@ -4,7 +4,8 @@
   reads only the plural that way and would render the singular as prose, turning ``>>>`` into nested quotes.
 - An argument entry may describe several arguments at once (``total_steps, steps_per_epoch: the budget ...``);
   griffe expects one name per entry, so the entry is repeated for each name.
-- Sphinx roles (``:class:`Scheduler` ``, ``:math:`...` ``), which Markdown does not know, are shown as code.
+- Sphinx roles (``:class:`Scheduler` ``, ``:math:`...` ``), which Markdown does not know, are shown as code, and a
+  reST literal block's ``::`` is a plain colon (the indented block after it is code in Markdown too).
 
 The docstring's text is rewritten before it is parsed; the source is untouched.
 """
@@ -18,6 +19,7 @@ import griffe
 
 _EXAMPLE = re.compile(r"^(\s*)Example:\s*$", re.M)
 _ROLE = re.compile(r":(?:class|func|meth|attr|mod|obj|exc|data|math):`([^`]+)`")
+_LITERAL = re.compile(r"(\S)::$", re.M)
 _SECTION = re.compile(r"^(\s*)(Args|Arguments|Parameters|Keyword Args|Keyword Arguments):\s*$")
 _SHARED = re.compile(r"^(\s+)(\*{0,2}\w+(?:,\s*\*{0,2}\w+)+):(.*)$")
 
@@ -56,4 +58,5 @@ class RampupDocstrings(griffe.Extension):
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
             text = _ROLE.sub(r"``\1``", _EXAMPLE.sub(r"\1Examples:", obj.docstring.value))
+            text = _LITERAL.sub(r"\1:", text)
             obj.docstring.value = _split_shared_entries(text)
