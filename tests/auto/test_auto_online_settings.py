@@ -96,3 +96,37 @@ def test_a_foreign_state_is_refused_with_its_format():
     sched = OnlineWarmup(opt)
     with pytest.raises(rampup.RampupError, match="OnlineWarmup"):
         sched.load_state_dict({"format": "rampup.torch.Scheduler/1", "step": 0})
+
+
+def test_from_state_dict_rebuilds_the_controller_at_its_step():
+    w = torch.nn.Parameter(torch.tensor([3.0]))
+    opt = torch.optim.SGD([w], lr=0.1)
+    # the stored then, a bare cosine(...), is no longer read on its own (a rise or a fall?): it is given again
+    sched = OnlineWarmup.from_state_dict(opt, dict(_STATE_1), then="cosine_decay(to=0.1)", total_steps=40,
+                                         settings=OnlineSettings(min_history=2, every=2))
+    assert sched.last_epoch == 5 and sched.get_last_lr() == [pytest.approx(0.1 * 0.1 * 1.5 ** 4)]
+    assert repr(sched).startswith("rampup.auto.OnlineWarmup('cosine_decay(to=0.1)', phase='warmup'")
+    again = OnlineWarmup.from_state_dict(torch.optim.SGD([torch.nn.Parameter(torch.tensor([3.0]))], lr=0.1),
+                                         sched.state_dict(), total_steps=40)
+    assert again.state_dict() == sched.state_dict()
+
+
+def test_a_real_accelerate_optimizer_is_unwrapped_by_the_controller_and_the_probes():
+    accelerate = pytest.importorskip("accelerate")
+    from rampup.auto import auto_warmup, ladder_probe
+
+    acc = accelerate.Accelerator(cpu=True)
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model, wrapped = acc.prepare(model, opt)
+    assert type(wrapped).__name__ == "AcceleratedOptimizer" and wrapped is not opt
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    y = x.sum(1, keepdim=True)
+
+    def loss_fn(m, _):
+        return ((m(x) - y) ** 2).mean()
+
+    assert OnlineWarmup(wrapped).optimizer is opt
+    assert ladder_probe(model, wrapped, loss_fn, [None], n_batches=1, steps=3) == \
+        ladder_probe(model, opt, loss_fn, [None], n_batches=1, steps=3)
+    assert auto_warmup(model, wrapped, loss_fn, [None], n_batches=1, steps=3).optimizer is opt
