@@ -23,7 +23,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # the summary says which and why. With RAMPUP_TESTS_NEED_ALL=1 (CI's full run) a missing framework is an error.
 _ROOT = Path(__file__).resolve().parent
 _PACKAGE = _ROOT / "src" / "rampup"
-_LEFT_OUT: dict[str, list[str]] = {}
+_LEFT_OUT: dict[str, set[str]] = {}
 
 
 @functools.cache
@@ -95,12 +95,13 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
         return None
     if os.environ.get("RAMPUP_TESTS_NEED_ALL") == "1":
         raise pytest.UsageError(f"{path.relative_to(_ROOT)} needs {', '.join(sorted(missing))}: not installed")
-    _LEFT_OUT.setdefault(", ".join(sorted(missing)), []).append(str(path.relative_to(_ROOT)))
+    _LEFT_OUT.setdefault(", ".join(sorted(missing)), set()).add(str(path.relative_to(_ROOT)))
     return True
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for missing, paths in sorted(_LEFT_OUT.items()):
+    for missing, found in sorted(_LEFT_OUT.items()):
+        paths = sorted(found)
         shown = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
         terminalreporter.write_line(f"not collected, {missing} not installed: {len(paths)} file(s) ({shown})")
 
