@@ -8,9 +8,9 @@ import math
 import pytest
 
 pytest.importorskip("typer")
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from rampup.cli import app  # noqa: E402
+from rampup.cli import app
 
 runner = CliRunner()
 CLEAN = "linear(5%, start=0.01) >> cosine(to=0.1)"
@@ -92,9 +92,15 @@ def test_plot_writes_files(tmp_path, suffix, magic):
 def test_lint_exit_codes():
     clean = run("lint", CLEAN, "--total", "10000")
     assert clean.exit_code == 0 and "clean" in clean.output
-    bad = run("lint", "linear(5%) >> cosine(to=0.1)", CLEAN, "--total", "10000")
-    assert bad.exit_code == 1
-    assert "[first-update-zero]" in bad.output and f"{CLEAN}: clean" in bad.output
+    info = run("lint", "linear(5%) >> cosine(to=0.1)", CLEAN, "--total", "10000")
+    assert info.exit_code == 0  # first-update-zero is an info: HF, optax and Keras start at 0 too
+    assert "info [first-update-zero]" in info.output and f"{CLEAN}: clean" in info.output
+    assert run("lint", "linear(5%) >> cosine(to=0.1)", "--total", "10000", "--strict").exit_code == 0
+    warn = run("lint", "linear_warmup(60, start=0.01) >> cosine_decay()", "--total", "100")
+    assert warn.exit_code == 0 and "warning [warmup-too-long]" in warn.output
+    assert run("lint", "linear_warmup(60, start=0.01) >> cosine_decay()", "--total", "100", "--strict").exit_code == 1
+    error = run("lint", "linear_warmup(100, start=0.01) >> cosine_decay()", "--total", "100")
+    assert error.exit_code == 1 and "error [warmup-too-long]" in error.output
     hint_only = run("lint", CLEAN, "--total", "10000", "--beta2", "0.999")
     assert hint_only.exit_code == 0 and "[warmup-short-for-beta2]" in hint_only.output
     assert_one_line_error(run("lint", "linear(5%", "--total", "10"))
@@ -126,7 +132,7 @@ def test_every_command_takes_a_config(tmp_path):
     assert plot.exit_code == 0 and out.stat().st_size > 0
     assert "different peak LRs" in assert_one_line_error(run("plot", "-c", str(cfg), CLEAN, "--total", "2000", "-o", str(out)))
     lint = run("lint", "-c", str(cfg))
-    assert lint.exit_code == 1
+    assert lint.exit_code == 0
     assert "[first-update-zero]" in lint.output and "[warmup-short-for-beta2]" in lint.output  # betas from the file
     # a budget option on the command line replaces the config's
     assert "200 updates" in run("show", "-c", str(cfg), "--total", "4000").output
@@ -145,13 +151,13 @@ def _cos(u, d, to=0.1):
     (["show", "inverse_sqrt()"], "--total"),
     (["show", "linear(5) >> cosine(5)", "--lr", "-1"], "--lr"),
     (["show"], "give a schedule"),
-    (["show", "linear(5)", "-c", "x.yaml"], "not both"),
+    (["show", "linear_warmup(5)", "-c", "x.yaml"], "not both"),
     (["show", "-c", "missing.yaml"], "missing.yaml"),
-    (["plot", "linear(5)", "-o", "x.gif"], ".png, .svg or .pdf"),
-    (["plot", "linear(5)"], "--output"),
-    (["values", "linear(5)", "--format", "xml"], "--format"),
-    (["values", "linear(5)", "--every", "0"], "--every"),
-    (["lint", "linear(5)", "--beta2", "1.5"], "beta2"),
+    (["plot", "linear_warmup(5)", "-o", "x.gif"], ".png, .svg or .pdf"),
+    (["plot", "linear_warmup(5)"], "--output"),
+    (["values", "linear_warmup(5)", "--format", "xml"], "--format"),
+    (["values", "linear_warmup(5)", "--every", "0"], "--every"),
+    (["lint", "linear_warmup(5)", "--beta2", "1.5"], "beta2"),
     (["frobnicate"], "frobnicate"),
     (["show", "--no-such-option"], "--no-such-option"),
 ])

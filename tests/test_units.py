@@ -55,8 +55,8 @@ def test_bad_budget_fields(field, value):
         Budget(**{field: value})
 
 
-@pytest.mark.parametrize("spec,field", [("linear(5%) >> cosine()", "total_steps"), ("linear(2ep)", "steps_per_epoch"),
-                                        ("linear(1M tok)", "tokens_per_step"), ("linear(10k samples)", "batch_size"),
+@pytest.mark.parametrize("spec,field", [("linear(5%) >> cosine()", "total_steps"), ("linear_warmup(2ep)", "steps_per_epoch"),
+                                        ("linear_warmup(1M tok)", "tokens_per_step"), ("linear_warmup(10k samples)", "batch_size"),
                                         ("linear(100) >> cosine()", "total_steps")])
 def test_unresolved_schedules_name_the_missing_field(spec, field):
     s = r.parse(spec)
@@ -78,14 +78,14 @@ def test_rest_of_training_and_runs_that_are_too_short():
 
 
 def test_a_lone_decay_takes_the_whole_run():
-    assert r.parse("cosine(to=0.1)", total_steps=100) == r.cosine_decay(100, to=0.1)
-    assert r.parse("3e-4 * cosine()", total_steps=100) == r.cosine_decay(100).scale(3e-4)
+    assert r.parse("cosine_decay(to=0.1)", total_steps=100) == r.cosine_decay(100, to=0.1)
+    assert r.parse("3e-4 * cosine_decay()", total_steps=100) == r.cosine_decay(100).scale(3e-4)
 
 
 def test_open_phases_inside_a_product_take_the_rest_too():
-    s = r.parse("linear(5) >> with_warmup(cosine(), radam_warmup(), overlap=true)", total_steps=40)
+    s = r.parse("linear(5) >> with_warmup(cosine_decay(), radam_warmup(), overlap=true)", total_steps=40)
     assert s == r.linear_warmup(5) >> r.cosine_decay(35) * r.radam_warmup()
-    end = r.parse("exp_warmup(3.0) * cosine(to=0.1)", total_steps=40)(40)
+    end = r.parse("exp_warmup(3.0) * cosine_decay(to=0.1)", total_steps=40)(40)
     assert end == pytest.approx(0.1 * (1 - math.exp(-40 / 3)), rel=1e-12)
 
 

@@ -5,7 +5,8 @@
     rampup show   SPEC --total N [--steps-per-epoch K] [--lr 3e-4]   summary table and a plot in the terminal
     rampup plot   SPEC [SPEC ...] -o file.png|.svg [--log]           curves overlaid, warmup ends dashed
     rampup values SPEC --total N --format csv|json [--every k]       the numbers, one row per update
-    rampup lint   SPEC [SPEC ...] [--beta2 0.999]                   exit 0 clean, 1 findings, 2 bad input
+    rampup lint   SPEC [SPEC ...] [--beta2 0.999] [--strict]        exit 0 clean, 1 errors, 2 bad input
+    rampup --version
 
 Every command takes ``--config FILE`` (YAML, JSON or TOML; see :func:`rampup.load_config`) instead of SPEC; the
 budget options given on the command line replace the config's. Bad input ends in one line on stderr that says
@@ -18,6 +19,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -38,6 +40,8 @@ from .studies.cli import register as register_studies
 
 __all__ = ["app", "main"]
 
+MAX_ROWS = 1_000_000  # rows `rampup values` writes at once (about 30 MB of CSV)
+
 # typer ships its own copy of click: find its exception base without importing a private module
 _ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
@@ -46,11 +50,11 @@ class _OneLineErrors(TyperGroup):
     """Every error of the command line (a bad option as well as a bad spec or config) ends as one line on
     stderr and exit code 2, never a traceback or a framed box."""
 
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         try:
             rv = super().main(args=args, prog_name=prog_name or "rampup", complete_var=complete_var,
-                              standalone_mode=False, **extra)
+                              standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         except _ClickException as e:
             if type(e).__name__ == "NoArgsIsHelpError":  # plain `rampup`: the help, as usual
                 typer.echo(e.format_message())  # type: ignore[attr-defined]
@@ -69,7 +73,8 @@ class _OneLineErrors(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-_OPTION_OF = {"total_steps": "--total N", "steps_per_epoch": "--steps-per-epoch K", "tokens_per_step": "--tokens-per-step T",
+_OPTION_OF = {"total_steps": "--total N", "steps_per_epoch": "--steps-per-epoch K",
+              "tokens_per_step": "--tokens-per-step T",
               "batch_size": "--batch-size B"}
 
 
@@ -88,6 +93,20 @@ def _one_line(text: str) -> str:
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="See and check a learning-rate schedule before training.")
 register_studies(app)  # rampup demo, rampup study (torch is imported only when they run)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"rampup {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", is_eager=True, callback=_version,
+                                          help="print rampup's version and exit")) -> None:
+    """See and check a learning-rate schedule before training."""
 
 
 # ---- the schedule a command works on -------------------------------------------------------------------------
@@ -142,11 +161,13 @@ def _runs(specs: list[str] | None, configs: list[Path] | None, fields: dict[str,
 
 # ---- options shared by the commands -----------------------------------------------------------------------------
 
-_SPEC = typer.Argument(None, metavar="SPEC", help="the schedule, e.g. 'linear(5%) >> cosine(to=0.1)'", show_default=False)
+_SPEC = typer.Argument(None, metavar="SPEC", help="the schedule, e.g. 'linear(5%) >> cosine(to=0.1)'",
+                       show_default=False)
 _SPECS = typer.Argument(None, metavar="SPEC...", help="one or more schedules", show_default=False)
 _CONFIG = typer.Option(None, "--config", "-c", help="a YAML, JSON or TOML config instead of SPEC", show_default=False,
                        dir_okay=False)
-_TOTAL = typer.Option(None, "--total", "-n", min=1, help="optimizer updates in the run (default: the schedule's length)")
+_TOTAL = typer.Option(None, "--total", "-n", min=1,
+                      help="optimizer updates in the run (default: the schedule's length)")
 _SPE = typer.Option(None, "--steps-per-epoch", min=1, help="optimizer updates per epoch (for durations in 'ep')")
 _EPOCHS = typer.Option(None, "--epochs", help="epochs in the run (with --steps-per-epoch)")
 _BATCH = typer.Option(None, "--batch-size", min=1, help="samples per micro-batch (for durations in 'samples')")
@@ -203,15 +224,12 @@ def show(spec: str | None = _SPEC, config: Path | None = _CONFIG, total: int | N
     console.print(f"[bold]schedule[/bold]  {escape(s.spec())}", soft_wrap=True)
     console.print(table)
     chart = _chart(steps, values * (run.lr or 1.0), n, warm.length if warm is not None else None, width, height)
-    console.print(Panel(chart, title=_clip_text(run.label, width), expand=False))
+    console.print(Panel(chart, title=escape(_clip_text(run.label, width)), expand=False))
 
 
 def _sample(s: Schedule, n: int, limit: int = 200_000) -> tuple[Any, Any]:
     """Steps 0..n (every one when there are few, else an even sample) and the schedule there."""
-    if n + 1 <= limit:
-        steps = np.arange(n + 1, dtype=np.float64)
-    else:
-        steps = np.unique(np.round(np.linspace(0.0, n, limit)))
+    steps = np.arange(n + 1, dtype=np.float64) if n + 1 <= limit else np.unique(np.round(np.linspace(0.0, n, limit)))
     return steps, np.asarray(s(steps), dtype=np.float64)
 
 
@@ -253,7 +271,7 @@ def _chart(steps: Any, values: Any, n: int, warmup: int | None, width: int, heig
     right = str(n)
     inner = cols // 2 - 1 - len(right)
     if warmup is not None and 0 < warmup < n:
-        at = int(round(warmup / n * (cols // 2 - 1)))
+        at = round(warmup / n * (cols // 2 - 1))
         mark = f"^{warmup}"
         if at >= 1 and at + len(mark) < inner:
             axis += " " * (at - 1) + mark + " " * (inner - at - len(mark) + 1) + right
@@ -315,13 +333,17 @@ def values(spec: str | None = _SPEC, config: Path | None = _CONFIG, total: int |
     fields = _budget_fields(total, steps_per_epoch, epochs, batch_size, grad_accum, tokens_per_step)
     run = _runs([spec] if spec is not None else None, [config] if config is not None else None, fields, lr,
                 one=True)[0]
+    rows_wanted = -(-run.total // every)
+    if rows_wanted > MAX_ROWS:
+        raise RampupError(f"values: {rows_wanted} rows ({run.total} updates, every {every}) are more than the "
+                          f"{MAX_ROWS} written at once: pass --every {-(-run.total // MAX_ROWS)} or more")
     steps = np.arange(0, run.total, every, dtype=np.int64)
     factors = np.asarray(run.schedule(steps.astype(np.float64)), dtype=np.float64)
     cols = ["step", "factor"] + (["lr"] if run.lr is not None else [])
     rows = [[int(t), float(f)] + ([float(f) * run.lr] if run.lr is not None else [])
-            for t, f in zip(steps.tolist(), factors.tolist())]
+            for t, f in zip(steps.tolist(), factors.tolist(), strict=True)]
     if format is _Format.json:
-        text = json.dumps([dict(zip(cols, r)) for r in rows]) + "\n"
+        text = json.dumps([dict(zip(cols, r, strict=True)) for r in rows]) + "\n"
     else:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -348,24 +370,24 @@ def lint_cmd(specs: list[str] | None = _SPECS,
                                                    help="Adam's beta2, for the hint on the warmup length"),
              max_jump: float = typer.Option(0.1, "--max-jump",
                                             help="the largest change of the factor in one update not reported"),
+             strict: bool = typer.Option(False, "--strict", help="exit 1 on warnings too, not only on errors"),
              ) -> None:
-    """Check schedules for the mistakes that lose runs. Exit 0 when clean (hints only), 1 with errors or
-    warnings, 2 on bad input."""
+    """Check schedules for the mistakes that lose runs. Exit 0 without errors (warnings and infos are printed),
+    1 with errors (or, with --strict, warnings), 2 on bad input."""
     fields = _budget_fields(total, steps_per_epoch, epochs, batch_size, grad_accum, tokens_per_step)
     specs, config = specs or [], config or []
     if not specs and not config:
         raise RampupError("give a schedule: a SPEC such as 'linear(5%) >> cosine(to=0.1)', or --config FILE")
-    checked: list[tuple[str, list[Finding]]] = []
-    for spec in specs:
-        # lint resolves the schedule itself: the checks on epochs look at the durations as written
-        checked.append((spec, lint(parse(spec), Budget(**fields), beta2=beta2, max_jump=max_jump)))
+    # lint resolves the schedule itself: the checks on epochs look at the durations as written
+    checked: list[tuple[str, list[Finding]]] = [
+        (spec, lint(parse(spec), Budget(**fields), beta2=beta2, max_jump=max_jump)) for spec in specs]
     for path in config:
         cfg = load_config(path, overrides=fields)
         b2 = beta2 if beta2 is not None else cfg.beta2
         checked.append((f"{path}: {cfg.spec}", lint(parse(cfg.spec), cfg.budget, beta2=b2, max_jump=max_jump)))
     failed = False
     for label, findings in checked:
-        bad = [f for f in findings if f.severity != "hint"]
+        bad = [f for f in findings if f.severity == "error" or (strict and f.severity == "warning")]
         failed = failed or bool(bad)
         status = "clean" if not findings else f"{len(findings)} finding{'s' * (len(findings) != 1)}"
         typer.echo(f"{label}: {status}")

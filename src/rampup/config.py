@@ -27,7 +27,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from collections.abc import Mapping
+from collections.abc import Sequence as _ListLike
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,11 +37,19 @@ from typing import Any
 from .core.errors import RampupError
 from .core.schedule import Schedule
 from .core.units import Budget
+from .core.validate import MAX_DEPTH, show
 
 __all__ = ["ScheduleConfig", "load_config"]
 
 _BUDGET_FIELDS = tuple(Budget.__dataclass_fields__)
 _FORMATS = {".yaml": "YAML", ".yml": "YAML", ".json": "JSON", ".toml": "TOML"}
+#: the largest config file read, in bytes: a schedule's config is a few hundred bytes, a whole training config a
+#: few hundred kilobytes
+MAX_CONFIG_BYTES = 16 << 20
+#: the most values (numbers, strings, lists, mappings) a config may hold once YAML aliases are expanded: an alias
+#: bomb ("billion laughs") expands a few lines to billions of values
+MAX_CONFIG_VALUES = 1_000_000
+_EXTRA = "pip install 'rampup[cli]'"
 
 
 @dataclass(frozen=True)
@@ -107,17 +117,47 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any],
     elif isinstance(source, (str, os.PathLike)):
         name, data = str(source), _read(Path(source))
     else:
-        raise RampupError(f"load_config: source must be a file path or a mapping, got {source!r}")
+        raise RampupError(f"load_config: source must be a file path or a mapping, got {show(source)}")
     if not isinstance(data, Mapping):
         raise RampupError(f"{name}: a config must be a mapping of fields, got {type(data).__name__} {_short(data)}")
     section = data.get("rampup")
     if isinstance(section, Mapping):
         data = section
-    data = dict(data)
+    data = _plain(data, name)
     for k, v in (overrides or {}).items():
         if v is not None:
             data[k] = v
     return _build(name, data)
+
+
+def _plain(data: Any, name: str = "<dict>") -> Any:
+    """``data`` as plain dicts and lists (from any ``Mapping`` and list-like: an OmegaConf ``DictConfig``, a
+    ``MappingProxyType``), counting every value it reaches, so that a config that expands to more than
+    ``MAX_CONFIG_VALUES`` values (YAML aliases) or nests deeper than schedules can is refused before anything
+    else walks it, renders it or validates it.
+
+    Example:
+        >>> from rampup.config import _plain
+        >>> from types import MappingProxyType
+        >>> _plain(MappingProxyType({"schedule": "linear_warmup(5)", "optimizer": {"betas": (0.9, 0.999)}}))
+        {'schedule': 'linear_warmup(5)', 'optimizer': {'betas': [0.9, 0.999]}}
+    """
+    count = [0]
+
+    def walk(v: Any, depth: int) -> Any:
+        count[0] += 1
+        if count[0] > MAX_CONFIG_VALUES:
+            raise RampupError(f"{name}: the config holds more than {MAX_CONFIG_VALUES} values once its YAML "
+                              "aliases are expanded: a schedule config needs a few")
+        if depth > 2 * MAX_DEPTH + 4:
+            raise RampupError(f"{name}: the config is nested more than {2 * MAX_DEPTH + 4} levels deep")
+        if isinstance(v, Mapping):
+            return {k: walk(x, depth + 1) for k, x in v.items()}
+        if isinstance(v, _ListLike) and not isinstance(v, (str, bytes)):
+            return [walk(x, depth + 1) for x in v]
+        return v
+
+    return walk(data, 0)
 
 
 def _read(path: Path) -> Any:
@@ -126,34 +166,48 @@ def _read(path: Path) -> Any:
         raise RampupError(f"{path}: unknown config format {path.suffix or '(no extension)'!r}: use .yaml, .yml, "
                           ".json or .toml")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise RampupError(f"{path}: the config file is {size} bytes, more than the {MAX_CONFIG_BYTES} read")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RampupError(f"{path}: no such config file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise RampupError(f"{path}: cannot read the config: {_one_line(str(e))}") from None
+    try:
+        return _parse(path, fmt, text)
+    except RecursionError:
+        raise RampupError(f"{path}: not valid {fmt}: nested too deeply") from None
+    except ValueError as e:  # also a number with more digits than Python converts (4300)
+        if isinstance(e, RampupError):
+            raise
+        raise RampupError(f"{path}: not valid {fmt}: {_one_line(str(e))[:200]}") from None
+
+
+def _parse(path: Path, fmt: str, text: str) -> Any:
     if fmt == "JSON":
         try:
             return json.loads(text)
         except json.JSONDecodeError as e:
             raise RampupError(f"{path}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-        except RecursionError:
-            raise RampupError(f"{path}: not valid JSON: nested too deeply") from None
     if fmt == "YAML":
-        import yaml
-
         try:
-            return yaml.safe_load(text)
+            import yaml
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError(f"reading a YAML config needs PyYAML: {_EXTRA}", name="yaml") from None
+        # libyaml's loader when there is one (ten times faster); both construct plain values only
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        try:
+            return yaml.load(text, Loader=loader)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
             problem = getattr(e, "problem", None) or _one_line(str(e))
             raise RampupError(f"{path}: not valid YAML: {problem}{where}") from None
-        except RecursionError:
-            raise RampupError(f"{path}: not valid YAML: nested too deeply") from None
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found]  # the backport, absent on 3.11+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -164,7 +218,10 @@ def _read(path: Path) -> Any:
 def _model() -> Any:
     """The pydantic model of a config (built on first use, so ``import rampup`` does not import pydantic)."""
 
-    from pydantic import BaseModel, ConfigDict, Field, field_validator
+    try:
+        from pydantic import BaseModel, ConfigDict, Field, field_validator
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(f"rampup.load_config needs pydantic: {_EXTRA}", name="pydantic") from None
 
     def no_bool(v: Any) -> Any:
         if isinstance(v, bool):
@@ -211,10 +268,11 @@ def _model() -> Any:
 
 
 def _build(name: str, data: dict[str, Any]) -> ScheduleConfig:
+    model = _model()
     from pydantic import ValidationError
 
     try:
-        cfg = _model()(**{str(k): v for k, v in data.items()})
+        cfg = model(**{str(k): v for k, v in data.items()})
     except ValidationError as e:
         errors = e.errors(include_url=False)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -258,7 +316,7 @@ def _describe(name: str, err: Mapping[str, Any], data: Mapping[str, Any]) -> str
 
 
 def _short(v: Any) -> str:
-    text = repr(v)
+    text = show(v)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

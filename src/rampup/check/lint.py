@@ -1,13 +1,15 @@
 """Checks a schedule against the mistakes that cost training runs, before the run.
 
-:func:`lint` evaluates the schedule over the run's updates (vectorised, in chunks) and returns one
-:class:`Finding` per problem: its ``code``, ``severity`` (``"error"``, ``"warning"`` or ``"hint"``), the ``step``
-where it shows, and a ``message`` that says what to change. The checks:
+:func:`lint` evaluates the schedule over the run's updates (every one in a run of up to 2**20 updates, else the
+updates around each boundary of its structure and an even grid) and returns one :class:`Finding` per problem: its
+``code``, ``severity``, the ``step`` where it shows, and a ``message`` that says what to change. Severities:
+``"error"`` (the run will not do what was meant: ``rampup lint`` exits 1), ``"warning"`` (very likely a mistake;
+exit 1 with ``--strict``), ``"info"`` (a choice worth knowing about). The checks, one function each:
 
 ============================  =========  ==================================================================
 code                          severity   what it finds
 ============================  =========  ==================================================================
-``first-update-zero``         warning    the first update (step 0) gets LR 0 and is wasted
+``first-update-zero``         info       the first update (step 0) gets LR 0 (HF, optax and Keras do it too)
 ``peak-not-reached``          warning    the factor never reaches the peak 1.0 (within 0.1 %) in the run
 ``peak-at-end``               warning    the peak is reached only at the last update
 ``jump-at-join``              warning    the LR jumps or drops where one phase hands over to the next
@@ -15,11 +17,11 @@ code                          severity   what it finds
                                          was built to step (a phase a few updates long)
 ``warmup-too-long``           error      the warmup is as long as the run or longer (warning: > half of it)
 ``epoch-warmup``              warning    a warmup in epochs that resolves to more than half the run
-``steps-per-epoch-1``         hint       ``steps_per_epoch=1``: the sign of a scheduler stepped once per epoch
+``steps-per-epoch-1``         info       ``steps_per_epoch=1``: the sign of a scheduler stepped once per epoch
 ``decay-unfinished``          warning    the run ends before the decay reaches its floor
 ``lr-zero-tail``              warning    the LR is 0 for the last updates of the run (they do nothing)
 ``bad-value``                 error      a factor below 0, or not finite
-``warmup-short-for-beta2``    hint       a warmup shorter than Adam's untuned rule ``2 / (1 - beta2)``
+``warmup-short-for-beta2``    info       a warmup shorter than Adam's untuned rule ``2 / (1 - beta2)``
 ============================  =========  ==================================================================
 
 Phases built to jump are not reported by the ``jump`` checks: ``constant_warmup`` (Goyal et al.), staircase and
@@ -29,7 +31,9 @@ multi-step decays, hard restarts (``cycles``) and ``repeat``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +42,14 @@ import numpy as np
 from ..core.errors import BudgetError, RampupError
 from ..core.schedule import Scaled, Schedule
 from ..core.spec import as_schedule
-from ..core.units import Budget, Duration
+from ..core.units import Budget, Duration, make_budget
 from ..core.validate import check_number
 from ..core.warmup import RAdamWarmup, Warmup
-from .facts import WarmupInfo, joins, stepwise, warmup_info
+from .facts import WarmupInfo, boundaries, joins, stepwise, warmup_info
 
 __all__ = ["Finding", "lint"]
 
-_SEVERITIES = ("error", "warning", "hint")
-_CHUNK = 1 << 20  # updates evaluated at once: bounds memory for runs of billions of updates
+_SEVERITIES = ("error", "warning", "info")
 _PEAK_TOL = 1e-3
 
 
@@ -57,14 +60,14 @@ class Finding:
     Attributes:
         code: a stable name for the check, e.g. ``"first-update-zero"``.
         severity: ``"error"`` (the run will not do what was meant), ``"warning"`` (very likely a mistake) or
-            ``"hint"`` (advice).
+            ``"info"`` (a choice worth knowing about).
         message: what is wrong and what to change.
         step: the update (0-based) where it shows, or ``None`` when it concerns the whole run.
 
     Example:
         >>> from rampup import Finding
-        >>> print(Finding("first-update-zero", "warning", "the first update gets LR 0", 0))
-        step 0: warning [first-update-zero] the first update gets LR 0
+        >>> print(Finding("first-update-zero", "info", "the first update gets LR 0", 0))
+        step 0: info [first-update-zero] the first update gets LR 0
     """
 
     code: str
@@ -81,9 +84,18 @@ class Finding:
         return f"{where}: {self.severity} [{self.code}] {self.message}"
 
 
+# a run up to this many updates is looked at update by update; a longer one at a bounded sample
+_FULL_SCAN = 1 << 20
+_WINDOW = 64  # updates looked at on each side of a boundary of the structure (a phase's start or end)
+_GRID = 1 << 16  # evenly spaced updates looked at across a long run
+_MAX_BOUNDARIES = 4096
+
+
 @dataclass
 class _Scan:
-    """What one pass over the run's factors finds."""
+    """What one look at the run's factors finds: all of them for a run up to ``_FULL_SCAN`` updates, else those
+    around every boundary of the structure (where a phase starts or ends, a jump or a zero tail begins) and on an
+    even grid. One-update changes are measured only between neighbouring updates."""
 
     first: float
     last: float
@@ -94,38 +106,70 @@ class _Scan:
     big_steps: list[int]
 
 
+def _sample(s: Schedule, total: int) -> Any:
+    """The updates looked at, sorted: every one of ``0 .. total - 1`` in a short run; in a long one the windows
+    around the structure's boundaries, an even grid and the last update. Its size is bounded, whatever ``total``."""
+    if total <= _FULL_SCAN:
+        return np.arange(total, dtype=np.float64)
+    marks = np.fromiter(itertools.islice((b for b in boundaries(s) if b < total), _MAX_BOUNDARIES), dtype=np.float64)
+    around = (marks[:, None] + np.arange(-_WINDOW, _WINDOW + 1)[None, :]).ravel()
+    grid = np.round(np.linspace(0.0, total - 1.0, _GRID))
+    steps = np.unique(np.concatenate([around, grid, [0.0, total - 1.0]]))
+    return steps[(steps >= 0) & (steps <= total - 1)]
+
+
 def _scan(s: Schedule, total: int, max_jump: float) -> _Scan:
-    first = last = math.nan
-    peak, peak_step = -math.inf, 0
-    bad_step: int | None = None
-    last_positive: int | None = None
-    big: list[int] = []
-    for a in range(0, total, _CHUNK):
-        b = min(total, a + _CHUNK)
-        # one update of overlap, so a jump across the chunk border is seen
-        lo = max(0, a - 1)
-        v = np.asarray(s(np.arange(lo, b, dtype=np.float64)), dtype=np.float64)
-        if a == 0:
-            first = float(v[0])
-        last = float(v[-1])
-        bad = ~np.isfinite(v) | (v < 0)
-        if bad_step is None and bad.any():
-            bad_step = lo + int(np.argmax(bad))
-        w = np.where(bad, -np.inf, v)
-        k = int(np.argmax(w))
-        if w[k] > peak + 1e-12:
-            peak, peak_step = float(w[k]), lo + k
-        pos = np.nonzero(v > 0)[0]
-        if len(pos):
-            last_positive = lo + int(pos[-1])
-        if len(big) < 1000:
-            d = np.abs(np.diff(v))
-            big.extend((lo + 1 + np.nonzero(d > max_jump)[0][: 1000 - len(big)]).tolist())
-    return _Scan(first, last, peak, peak_step, bad_step, last_positive, big)
+    steps = _sample(s, total)
+    v = np.asarray(s(steps), dtype=np.float64)
+    bad = ~np.isfinite(v) | (v < 0)
+    bad_step = int(steps[int(np.argmax(bad))]) if bad.any() else None
+    w = np.where(bad, -np.inf, v)
+    k = int(np.argmax(w))
+    pos = np.nonzero(v > 0)[0]
+    last_positive = None
+    if len(pos):
+        i = int(pos[-1])
+        last_positive = int(steps[i])
+        if i + 1 < len(steps) and steps[i + 1] > steps[i] + 1:  # the zero tail starts between two samples
+            last_positive = _last_positive(s, last_positive, int(steps[i + 1]))
+    neighbours = np.diff(steps) == 1
+    jumps = np.nonzero(neighbours & (np.abs(np.diff(v)) > max_jump))[0][:1000]
+    return _Scan(float(v[0]), float(v[-1]), float(w[k]), int(steps[k]), bad_step, last_positive,
+                 [int(steps[j + 1]) for j in jumps])
+
+
+def _last_positive(s: Schedule, lo: int, hi: int) -> int:
+    """The last update in ``[lo, hi)`` with a factor above 0, by bisection (``s(lo) > 0``, ``s(hi) == 0``: a
+    decay's end value held to the end of the run)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if s(mid) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _pct(n: int, total: int) -> str:
     return f"{100 * n / total:.3g}%"
+
+
+@dataclass
+class _Run:
+    """What every check reads: the schedule as resolved (``s``) and as written (``raw``), the run and its scan."""
+
+    s: Schedule
+    raw: Schedule
+    total: int
+    budget: Budget
+    scan: _Scan
+    warm: WarmupInfo | None
+    beta2: float | None
+    max_jump: float
+
+    @property
+    def w(self) -> int | None:
+        return self.warm.length if self.warm is not None else None
 
 
 def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float | None = None,
@@ -135,29 +179,33 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
     The run is the updates ``0 .. total_steps - 1``; ``total_steps`` defaults to the schedule's length. A
     schedule with units (``"5%"``, ``"2ep"``) is resolved against the budget first; the checks on epochs look at
     the durations as written. The factor is relative to the peak: a top-level ``scale(lr)`` is looked through.
+    A run of up to 2**20 updates is checked update by update, a longer one (up to 2**53) from its structure: the
+    updates around every phase's start and end, and an even grid of 65536, so lint takes the same time for a
+    run of a thousand updates and one of a trillion.
 
     Args:
         schedule: a :class:`Schedule` or a spec string.
         budget: a :class:`Budget`, or its fields as keywords (``total_steps=...``, ``steps_per_epoch=...``).
-        beta2: Adam's second-moment decay, for the hint on the untuned warmup ``2 / (1 - beta2)``.
+        beta2: Adam's second-moment decay, for the advice on the untuned warmup ``2 / (1 - beta2)``.
         max_jump: the largest change of the factor in one update that is not reported (default 0.1 of the peak).
 
     Returns:
-        The findings sorted by step (whole-run findings last), each with code, severity, message and step.
+        The findings sorted by step (whole-run findings last), each with code, severity (``"error"``,
+        ``"warning"``, ``"info"``), message and step.
 
     Raises:
         BudgetError: a duration needs a budget field that was not given, or the run length is unknown.
 
     Example:
         >>> import rampup
-        >>> [f.code for f in rampup.lint("linear(5%) >> cosine(to=0.1)", total_steps=10_000)]
-        ['first-update-zero']
+        >>> [(f.code, f.severity) for f in rampup.lint("linear(5%) >> cosine(to=0.1)", total_steps=10_000)]
+        [('first-update-zero', 'info')]
         >>> rampup.lint("linear(500, start=0.01) >> cosine(to=0.1)", total_steps=10_000)
         []
     """
     schedule = as_schedule(schedule, owner="lint", resolved=False)
     if budget is None:
-        budget = Budget(**budget_fields)
+        budget = make_budget("lint", budget_fields)
     elif budget_fields:
         raise RampupError("lint: pass a Budget or budget fields, not both")
     if beta2 is not None:
@@ -185,95 +233,120 @@ def lint(schedule: Schedule | str, budget: Budget | None = None, *, beta2: float
         raise BudgetError(f"lint: {s.spec()} never ends, so the run length is unknown: pass total_steps=...")
     if total < 1:
         raise RampupError(f"lint: the run needs at least one update, got total_steps={total}")
+    run = _Run(s, raw, total, budget, _scan(s, total, max_jump), warmup_info(s), beta2, max_jump)
+    out = [f for check in _CHECKS for f in check(run)]
+    return sorted(out, key=lambda f: (f.step is None, f.step or 0, _SEVERITIES.index(f.severity)))
 
-    scan = _scan(s, total, max_jump)
-    out: list[Finding] = []
-    add = out.append
-    warm = warmup_info(s)
-    w = warm.length if warm is not None else None
-    raw_warm = warmup_info(raw)
 
-    if scan.bad_step is not None:
-        v = float(s(scan.bad_step))
-        add(Finding("bad-value", "error", f"the factor is {v!r} at step {scan.bad_step}: an LR must be a finite "
-                    "number >= 0; check the scale and the phases' start/to values", scan.bad_step))
+def _check_bad_value(r: _Run) -> Iterator[Finding]:
+    t = r.scan.bad_step
+    if t is not None:
+        yield Finding("bad-value", "error", f"the factor is {float(r.s(t))!r} at step {t}: an LR must be a finite "
+                      "number >= 0; check the scale and the phases' start/to values", t)
 
-    if scan.first == 0.0:
+
+def _check_first_update(r: _Run) -> Iterator[Finding]:
+    # info, not a warning: HF transformers, optax and Keras start their warmups at 0 too
+    if r.scan.first == 0.0:
         fix = ("give the warmup start=0.01 (a small first LR) or offset=1 (count the first update as 1, as "
-               "pytorch_warmup does)") if warm is not None else "start the schedule above 0"
-        add(Finding("first-update-zero", "warning", f"the first update (step 0) gets LR 0 and is wasted: {fix}", 0))
+               "pytorch_warmup does)") if r.warm is not None else "start the schedule above 0"
+        yield Finding("first-update-zero", "info", f"the first update (step 0) gets LR 0 and is wasted: {fix}", 0)
 
-    out.extend(_length_findings(w, total, raw_warm, budget))
 
-    if budget.steps_per_epoch == 1 and total > 1:
-        add(Finding("steps-per-epoch-1", "hint",
-                    "steps_per_epoch=1 makes an epoch one update: if the scheduler is stepped once per epoch "
-                    "(Lightning's interval='epoch'), a warmup of N steps lasts N epochs; step it after every "
-                    "optimizer update and give the real steps_per_epoch", None))
+def _check_warmup_length(r: _Run) -> Iterator[Finding]:
+    yield from _length_findings(r.w, r.total, warmup_info(r.raw), r.budget)
 
-    # the peak checks would only repeat a warmup that outlasts the run
-    if not (w is not None and w >= total):
-        if scan.peak < 1.0 - _PEAK_TOL:
-            add(Finding("peak-not-reached", "warning",
-                        f"the LR never reaches the peak: at most {scan.peak:.4g} of it, at step {scan.peak_step}; "
-                        "give a saturating warmup a duration, or shorten the phases before the peak", scan.peak_step))
-        elif scan.peak_step == total - 1 and total > 1 and scan.first < scan.peak:
-            add(Finding("peak-at-end", "warning",
-                        f"the peak LR is reached only at the last update (step {total - 1}): the warmup takes the "
-                        "whole run; shorten it", total - 1))
 
-    handovers = [(b, p, n) for b, p, n in joins(s) if 0 < b < total]
-    join_steps = {b for b, _, _ in handovers}
-    for b, prev, nxt in handovers:
-        idx = np.array([max(0, b - 2), b - 1, b], dtype=np.float64)
-        before2, before, after = (float(x) for x in s(idx))
+def _check_steps_per_epoch(r: _Run) -> Iterator[Finding]:
+    if r.budget.steps_per_epoch == 1 and r.total > 1:
+        yield Finding("steps-per-epoch-1", "info",
+                      "steps_per_epoch=1 makes an epoch one update: if the scheduler is stepped once per epoch "
+                      "(Lightning's interval='epoch'), a warmup of N steps lasts N epochs; step it after every "
+                      "optimizer update and give the real steps_per_epoch", None)
+
+
+def _check_peak(r: _Run) -> Iterator[Finding]:
+    if r.w is not None and r.w >= r.total:  # would only repeat a warmup that outlasts the run
+        return
+    scan, total = r.scan, r.total
+    if scan.peak < 1.0 - _PEAK_TOL:
+        yield Finding("peak-not-reached", "warning",
+                      f"the LR never reaches the peak: at most {scan.peak:.4g} of it, at step {scan.peak_step}; "
+                      "give a saturating warmup a duration, or shorten the phases before the peak", scan.peak_step)
+    elif scan.peak_step == total - 1 and total > 1 and scan.first < scan.peak:
+        yield Finding("peak-at-end", "warning",
+                      f"the peak LR is reached only at the last update (step {total - 1}): the warmup takes the "
+                      "whole run; shorten it", total - 1)
+
+
+def _handovers(r: _Run) -> list[tuple[int, Schedule, Schedule]]:
+    return [(b, p, n) for b, p, n in itertools.islice(joins(r.s), _MAX_BOUNDARIES) if 0 < b < r.total]
+
+
+def _check_joins(r: _Run) -> Iterator[Finding]:
+    for b, prev, nxt in _handovers(r):
+        before2, before, after = (float(x) for x in r.s(np.array([max(0, b - 2), b - 1, b], dtype=np.float64)))
         jump = after - before
         slope = abs(before - before2) if b >= 2 else 0.0
         built_to_jump = isinstance(prev, Warmup) and prev.shape == "constant"
-        if abs(jump) > max_jump and abs(jump) > 1.5 * slope and not built_to_jump:
+        if abs(jump) > r.max_jump and abs(jump) > 1.5 * slope and not built_to_jump:
             what = "jumps up" if jump > 0 else "drops"
-            add(Finding("jump-at-join", "warning",
-                        f"the LR {what} from {before:.4g} to {after:.4g} of the peak at step {b}, where "
-                        f"{nxt.spec()} takes over from {prev.spec()}: leave the later phase's start unset so it "
-                        "continues from the value reached, or make the earlier phase end where the next begins", b))
+            yield Finding("jump-at-join", "warning",
+                          f"the LR {what} from {before:.4g} to {after:.4g} of the peak at step {b}, where "
+                          f"{nxt.spec()} takes over from {prev.spec()}: leave the later phase's start unset so it "
+                          "continues from the value reached, or make the earlier phase end where the next begins", b)
 
-    if not stepwise(s):
-        lone = [t for t in scan.big_steps if t not in join_steps]
-        if lone:
-            t = lone[0]
-            a1, b0 = (float(x) for x in s(np.array([t - 1, t], dtype=np.float64)))
-            around = [u for u in (t - 1, t + 1) if 1 <= u < total]
-            near = [abs(float(s(u)) - float(s(u - 1))) for u in around]
-            # a short phase changes by the same large amount every update; only an isolated change is a jump
-            if not near or abs(b0 - a1) > 2 * max(near):
-                add(Finding("jump", "warning",
-                            f"the LR changes from {a1:.4g} to {b0:.4g} of the peak in one update at step {t} "
-                            f"(more than max_jump={max_jump:g}); make the phase there longer", t))
-            else:
-                add(Finding("jump", "warning",
-                            f"the LR changes by {abs(b0 - a1):.3g} of the peak per update around step {t} (more "
-                            f"than max_jump={max_jump:g}): a phase only a few updates long is a jump; make it longer",
-                            t))
 
-    length = s.length
-    if length is not None and length > total:
-        floor = float(s(length))
-        span = max(scan.peak - floor, 1e-12)
-        if scan.last - floor > 0.01 * span:
-            add(Finding("decay-unfinished", "warning",
-                        f"the run ends (step {total - 1}) at {scan.last:.4g} of the peak, above the schedule's floor "
-                        f"{floor:.4g}: the schedule lasts {length} updates, the run {total}; fit it to the run "
-                        f"(total_steps={total}, or shorten its phases)", total - 1))
-    if scan.last_positive is not None and scan.last_positive < total - 1 and scan.peak > 0:
-        z = scan.last_positive + 1
-        add(Finding("lr-zero-tail", "warning",
-                    f"the LR is 0 from step {z} to the end of the run: {total - z} updates do nothing; fit the "
-                    f"schedule to the run (total_steps={total}) or give the decay a floor (to=0.01)", z))
+def _check_jump(r: _Run) -> Iterator[Finding]:
+    if stepwise(r.s):
+        return
+    join_steps = {b for b, _, _ in _handovers(r)}
+    lone = [t for t in r.scan.big_steps if t not in join_steps]
+    if not lone:
+        return
+    s, t, total, mj = r.s, lone[0], r.total, r.max_jump
+    a1, b0 = (float(x) for x in s(np.array([t - 1, t], dtype=np.float64)))
+    around = [u for u in (t - 1, t + 1) if 1 <= u < total]
+    near = [abs(float(s(u)) - float(s(u - 1))) for u in around]
+    # a short phase changes by the same large amount every update; only an isolated change is a jump
+    if not near or abs(b0 - a1) > 2 * max(near):
+        yield Finding("jump", "warning", f"the LR changes from {a1:.4g} to {b0:.4g} of the peak in one update at "
+                      f"step {t} (more than max_jump={mj:g}); make the phase there longer", t)
+    else:
+        yield Finding("jump", "warning", f"the LR changes by {abs(b0 - a1):.3g} of the peak per update around step "
+                      f"{t} (more than max_jump={mj:g}): a phase only a few updates long is a jump; make it longer", t)
 
-    if beta2 is not None:
-        _beta2_hint(add, warm, beta2, total)
 
-    return sorted(out, key=lambda f: (f.step is None, f.step or 0, _SEVERITIES.index(f.severity)))
+def _check_decay_unfinished(r: _Run) -> Iterator[Finding]:
+    length, total, scan = r.s.length, r.total, r.scan
+    if length is None or length <= total:
+        return
+    floor = float(r.s(length))
+    if scan.last - floor > 0.01 * max(scan.peak - floor, 1e-12):
+        yield Finding("decay-unfinished", "warning",
+                      f"the run ends (step {total - 1}) at {scan.last:.4g} of the peak, above the schedule's floor "
+                      f"{floor:.4g}: the schedule lasts {length} updates, the run {total}; fit it to the run "
+                      f"(total_steps={total}, or shorten its phases)", total - 1)
+
+
+def _check_zero_tail(r: _Run) -> Iterator[Finding]:
+    last, total = r.scan.last_positive, r.total
+    if last is not None and last < total - 1 and r.scan.peak > 0:
+        z = last + 1
+        yield Finding("lr-zero-tail", "warning",
+                      f"the LR is 0 from step {z} to the end of the run: {total - z} updates do nothing; fit the "
+                      f"schedule to the run (total_steps={total}) or give the decay a floor (to=0.01)", z)
+
+
+def _check_beta2(r: _Run) -> Iterator[Finding]:
+    if r.beta2 is not None:
+        yield from _beta2_findings(r.warm, r.beta2, r.total)
+
+
+#: one function per check, in the order of the table in the module's docstring
+_CHECKS: tuple[Callable[[_Run], Iterable[Finding]], ...] = (
+    _check_first_update, _check_peak, _check_joins, _check_jump, _check_warmup_length, _check_steps_per_epoch,
+    _check_decay_unfinished, _check_zero_tail, _check_bad_value, _check_beta2)
 
 
 def _length_findings(w: int | None, total: int, raw_warm: WarmupInfo | None, budget: Budget) -> list[Finding]:
@@ -286,7 +359,7 @@ def _length_findings(w: int | None, total: int, raw_warm: WarmupInfo | None, bud
         n = _fmt(raw_dur.value)
         return [Finding("epoch-warmup", sev,
                         f"the warmup {raw_dur.spec()} is {w} updates at steps_per_epoch={budget.steps_per_epoch}, "
-                        f"{_pct(w, total)} of the run of {total}: if you meant {n} updates write linear({n}); "
+                        f"{_pct(w, total)} of the run of {total}: if you meant {n} updates write linear_warmup({n}); "
                         "durations in epochs need steps_per_epoch in optimizer updates (after gradient "
                         "accumulation), not batches", None)]
     if w >= total:
@@ -308,24 +381,24 @@ def _unfitted(raw: Schedule, budget: Budget) -> Schedule | None:
     except RampupError:
         return None
 
-def _beta2_hint(add: Any, warm: WarmupInfo | None, beta2: float, total: int) -> None:
+def _beta2_findings(warm: WarmupInfo | None, beta2: float, total: int) -> Iterator[Finding]:
     rule = max(1, round(2.0 / (1.0 - beta2)))
-    cite = f"Adam with beta2={beta2:g} suggests at least {rule} warmup updates (the untuned rule 2/(1-beta2), " \
-           "Ma & Yarats 2021)"
+    cite = (f"Adam with beta2={beta2:g} suggests at least {rule} warmup updates (the untuned rule 2/(1-beta2), "
+            "Ma & Yarats 2021)")
     short = f"; the run has only {total}, so consider a smaller beta2" if 2 * rule > total else ""
     if warm is None:
-        add(Finding("warmup-short-for-beta2", "hint", f"{cite}, but the schedule has no warmup: put "
-                    f"linear({rule}) in front{short}", None))
+        yield Finding("warmup-short-for-beta2", "info", f"{cite}, but the schedule has no warmup: put "
+                      f"linear_warmup({rule}) in front{short}", None)
     elif warm.tau is not None:
         tau_rule = max(1, round(1.0 / (1.0 - beta2)))
         if warm.tau < tau_rule:
-            add(Finding("warmup-short-for-beta2", "hint",
-                        f"Adam with beta2={beta2:g} suggests a saturating warmup with tau >= {tau_rule} "
-                        f"(1/(1-beta2), Ma & Yarats 2021); this one has tau={warm.tau:g}{short}", None))
+            yield Finding("warmup-short-for-beta2", "info",
+                          f"Adam with beta2={beta2:g} suggests a saturating warmup with tau >= {tau_rule} "
+                          f"(1/(1-beta2), Ma & Yarats 2021); this one has tau={warm.tau:g}{short}", None)
     elif warm.length is not None and warm.length < rule and not isinstance(warm.phase, RAdamWarmup):
-        add(Finding("warmup-short-for-beta2", "hint",
-                    f"{cite}; this warmup lasts {warm.length}: lengthen it or use untuned_warmup({beta2:g}){short}",
-                    None))
+        yield Finding("warmup-short-for-beta2", "info",
+                      f"{cite}; this warmup lasts {warm.length}: lengthen it or use untuned_warmup({beta2:g}){short}",
+                      None)
 
 
 def _fmt(x: float) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .decay import constant, cosine_decay, geometric_decay, linear_decay, sqrt_decay
 from .errors import RampupError
 from .schedule import Product, Schedule, Sequence, _check_schedule
 from .units import DurationLike
-from .validate import check_int, check_number
+from .validate import MAX_STEPS, check_int, check_number
 from .warmup import Warmup, cosine_warmup, linear_warmup
 
 __all__ = ["SPEC_FUNCTIONS", "Clip", "Repeat", "clip", "one_cycle", "repeat", "tri_stage", "with_warmup", "wsd"]
@@ -36,6 +37,11 @@ class Clip(Schedule):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         return ops.clip(self.schedule._eval(t, ops), self.min, self.max)
+
+    @cached_property
+    def _top(self) -> float:
+        top = max(self.schedule._top, self.min)
+        return top if self.max is None else min(top, self.max)
 
     @property
     def length(self) -> int | None:
@@ -75,8 +81,16 @@ class Repeat(Schedule):
     def __post_init__(self) -> None:
         _check_schedule("repeat", "schedule", self.schedule)
         if self.times is not None:
-            object.__setattr__(self, "times", check_int("repeat", "times", self.times, 1))
-        object.__setattr__(self, "mult", check_number("repeat", "mult", self.mult, 1.0, None))
+            object.__setattr__(self, "times", check_int("repeat", "times", self.times, 1, MAX_STEPS))
+        # a cycle longer than any run is never reached; the bound keeps the cycle arithmetic finite
+        object.__setattr__(self, "mult", check_number("repeat", "mult", self.mult, 1.0, float(MAX_STEPS)))
+        L = self.schedule.length
+        if self.times is not None and L:
+            m, n = self.mult, self.times
+            log_len = math.log(L) + (math.log(n) if m == 1.0 else n * math.log(m) - math.log(m - 1.0))
+            if log_len > math.log(MAX_STEPS) + 1e-9 or self.length > MAX_STEPS:  # type: ignore[operator]
+                raise RampupError(f"repeat: times={n} cycles of {L} updates growing by mult={m!r} last more than "
+                                  "2**53 updates, longer than any run")
 
     def _find_missing(self) -> str | None:
         missing = self.schedule._missing
@@ -100,8 +114,9 @@ class Repeat(Schedule):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         L = float(self.schedule.length)  # type: ignore[arg-type]
-        if self.times is not None:
-            t = ops.clip(t, 0.0, float(self.length))  # type: ignore[arg-type]
+        # past 2**53 updates (no run is that long, and t + 1 == t there) the cycle of step 2**53 holds, which
+        # keeps m**n finite for every mult <= 2**53
+        t = ops.clip(t, 0.0, float(self.length if self.times is not None else MAX_STEPS))  # type: ignore[arg-type]
         n, first, stretch = self._cycle(t, ops)
         u = (t - first) / stretch
         if self.times is not None:  # at the very end, the last cycle's end value, not a fresh start
@@ -110,10 +125,15 @@ class Repeat(Schedule):
 
     @property
     def length(self) -> int | None:
+        """``times * L``, or ``L (mult**times - 1) / (mult - 1)`` rounded (the first step of the cycle after the
+        last, in the arithmetic that finds the cycles)."""
         L = self.schedule.length
         if self.times is None or L is None:
             return None
-        return round(sum(L * self.mult**i for i in range(self.times)))
+        m = self.mult
+        if m == 1.0:
+            return L * self.times
+        return round(L * (m**self.times - 1.0) / (m - 1.0))
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         return repeat, {"schedule": self.schedule, "times": self.times, "mult": self.mult}
@@ -162,8 +182,8 @@ def with_warmup(schedule: Schedule, warmup: Schedule | DurationLike, overlap: bo
     return Sequence((warmup, schedule))
 
 
-_DECAYS = {"linear": linear_decay, "cosine": cosine_decay, "sqrt": sqrt_decay}
-_RISES = {"linear": linear_warmup, "cosine": cosine_warmup}
+_DECAYS: dict[str, Callable[..., Schedule]] = {"linear": linear_decay, "cosine": cosine_decay, "sqrt": sqrt_decay}
+_RISES: dict[str, Callable[..., Schedule]] = {"linear": linear_warmup, "cosine": cosine_warmup}
 
 
 def wsd(warmup: DurationLike, decay: DurationLike, shape: str = "sqrt", warmup_shape: str = "linear",
@@ -202,7 +222,7 @@ def one_cycle(total: int, pct: float = 0.3, div: float = 25.0, final_div: float 
         >>> s(0), s(29), s(99)
         (0.04, 1.0, 4e-06)
     """
-    total = check_int("one_cycle", "total", total, 3)
+    total = check_int("one_cycle", "total", total, 3, MAX_STEPS)
     check_number("one_cycle", "pct", pct, 0.0, 1.0, lo_open=True, hi_open=True)
     check_number("one_cycle", "div", div, 1.0, None)
     check_number("one_cycle", "final_div", final_div, 1.0, None)

@@ -5,8 +5,17 @@ from __future__ import annotations
 __all__ = ["BudgetError", "RampupError", "SpecError"]
 
 
+_MAX_MESSAGE = 2000  # characters: a message about a huge value stays readable (and cheap)
+_WINDOW = 60  # characters of a spec shown on each side of an error's position
+
+
 class RampupError(ValueError):
     """A bad argument or value given to rampup; the message names the argument and the value."""
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        if isinstance(message, str) and len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 4] + " ..."
+        super().__init__(message, *args)
 
 
 class SpecError(RampupError):
@@ -20,7 +29,12 @@ class SpecError(RampupError):
         self.position = position
         self.spec = spec
         if spec is not None and position is not None:
-            message = f"{message} (at position {position})\n  {spec}\n  {' ' * position}^"
+            # a window of the spec around the position, so that a long spec gives a short message
+            a = max(0, position - _WINDOW)
+            more = "..." if position + _WINDOW < len(spec) else ""
+            shown = ("..." if a else "") + spec[a:position + _WINDOW] + more
+            caret = position - a + (3 if a else 0)
+            message = f"{message[:_MAX_MESSAGE]} (at position {position})\n  {shown}\n  {' ' * caret}^"
         super().__init__(message)
 
 

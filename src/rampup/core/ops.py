@@ -1,9 +1,9 @@
 """The element-wise operations a schedule body uses, for Python scalars and for numpy-style arrays.
 
 A schedule's formula is written once against this small set of operations (``clip``, ``where``, ``floor``,
-``cos``, ``sin``, ``exp``, ``expm1``, ``log``, ``sqrt`` and the arithmetic operators), so the same code runs on a Python float (the
-hot path of a scheduler step, with :mod:`math` and no numpy call), on numpy arrays, on ``jax.numpy`` arrays inside
-``jax.jit`` and on torch tensors.
+``cos``, ``sin``, ``exp``, ``expm1``, ``log``, ``sqrt`` and the arithmetic operators), so the same code runs on a
+Python float (the hot path of a scheduler step, with :mod:`math` and no numpy call), on numpy arrays, on
+``jax.numpy`` arrays inside ``jax.jit`` and on torch tensors.
 """
 
 from __future__ import annotations
@@ -86,25 +86,30 @@ def ops_for(step: Any) -> tuple[Any, _ArrayOps, Any]:
     """Return ``(t, ops, dtype)``: the steps as a floating array of their own library, the operations for it, and
     the dtype of the result.
 
-    numpy and torch compute in float64 and round the result once to the floating dtype of the steps (float64 for
-    integer steps), so float32 results are the float64 values correctly rounded. jax computes in its default
-    float type (float32 unless x64 is enabled), as anything inside ``jax.jit`` must.
-
-    numpy arrays and numpy scalars are checked (finite, >= 0); torch tensors too; jax arrays are not checked,
-    since inside ``jax.jit`` their values are not known.
+    One rule for every array type: the steps must be real numbers (integer or floating dtype; bool and complex
+    are refused, as a Python bool is), finite and >= 0. numpy and torch compute in float64 and round the result
+    once to the floating dtype of the steps (float64 for integer steps), so float32 results are the float64
+    values correctly rounded. jax computes in its default float type (float32 unless x64 is enabled), as
+    anything inside ``jax.jit`` must, and never below float32: float16 and bfloat16 steps are computed in
+    float32 and the result rounded to their dtype. jax values are not checked, since inside ``jax.jit`` they
+    are not known; their dtype is.
     """
     module = type(step).__module__
     if module.startswith(("jax", "jaxlib")):
         import jax.numpy as jnp
 
         t = jnp.asarray(step)
-        if not jnp.issubdtype(t.dtype, jnp.floating):
-            t = t.astype(jnp.result_type(float))
-        return t, _ArrayOps(jnp), t.dtype
+        floating = bool(jnp.issubdtype(t.dtype, jnp.floating))  # bfloat16's numpy kind is "V"
+        _check_kind(step, "f" if floating else "i" if jnp.issubdtype(t.dtype, jnp.integer) else "x", t.dtype)
+        work = jnp.promote_types(t.dtype, jnp.float32) if floating else jnp.result_type(float)
+        return t.astype(work), _ArrayOps(jnp), (t.dtype if floating else work)
     if module.startswith("torch"):
         import torch
 
-        dtype = step.dtype if step.is_floating_point() else torch.float64
+        kind = "b" if step.dtype == torch.bool else "c" if step.is_complex() else "f" if step.is_floating_point() \
+            else "i"
+        _check_kind(step, kind, step.dtype)
+        dtype = step.dtype if kind == "f" else torch.float64
         t = step.to(torch.float64)
         if t.numel() and not bool(torch.isfinite(t).all() and (t >= 0).all()):
             bad = t[~(torch.isfinite(t) & (t >= 0))].flatten()[0].item()
@@ -112,21 +117,26 @@ def ops_for(step: Any) -> tuple[Any, _ArrayOps, Any]:
         return t, _ArrayOps(torch), dtype
     import numpy as np
 
-    t = np.asarray(step)
-    dtype = t.dtype if t.dtype.kind == "f" else np.dtype(np.float64)
-    if t.dtype.kind in "iuf":
-        t = t.astype(np.float64, copy=False)
-    else:
-        from .errors import RampupError
+    given = np.asarray(step)
+    _check_kind(step, given.dtype.kind, given.dtype)
+    dtype = given.dtype if given.dtype.kind == "f" else np.dtype(np.float64)
+    a = given.astype(np.float64, copy=False)
+    if a.size and not (np.isfinite(a).all() and (a >= 0).all()):
+        raise _bad_step(a[~(np.isfinite(a) & (a >= 0))].flat[0])
+    return a, numpy_ops(), dtype
 
-        raise RampupError(f"step must be a number or an array of numbers, got {step!r} (dtype {t.dtype})")
-    if t.size and not (np.isfinite(t).all() and (t >= 0).all()):
-        bad = t[~(np.isfinite(t) & (t >= 0))].flat[0]
-        raise _bad_step(bad)
-    return t, numpy_ops(), dtype
+
+def _check_kind(step: Any, kind: str, dtype: Any) -> None:
+    """Steps are counts of updates: integer or floating, never bool, complex, text or objects (numpy's kinds)."""
+    if kind not in "iuf":
+        from .errors import RampupError
+        from .validate import show
+
+        raise RampupError(f"step must be a number or an array of numbers, got {show(step)} (dtype {dtype})")
 
 
 def _bad_step(value: Any) -> ValueError:
     from .errors import RampupError
+    from .validate import show
 
-    return RampupError(f"step must be a finite number >= 0 (updates already applied), got {value!r}")
+    return RampupError(f"step must be a finite number >= 0 (updates already applied), got {show(value)}")

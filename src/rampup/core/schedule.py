@@ -16,12 +16,13 @@ from typing import Any
 from .errors import BudgetError, RampupError
 from .ops import SCALAR, ops_for
 from .units import Budget, Duration, make_budget
-from .validate import check_int, check_number
+from .validate import MAX_DEPTH, MAX_SPEC, check_int, check_number, show
 
 __all__ = ["SPEC_FUNCTIONS", "Product", "Scaled", "Schedule", "Sequence", "fill_rest", "format_value", "product",
            "scaled", "sequence"]
 
 _INF = math.inf
+_MAX_VALUES = 10**7
 
 #: the public constructor -> its parameters' defaults, which a spec string and a dict leave out
 _DEFAULTS: dict[Callable[..., Any], dict[str, Any]] = {}
@@ -37,7 +38,7 @@ def _defaults(fn: Callable[..., Any]) -> dict[str, Any]:
 def format_value(v: Any) -> str:
     """A Python value as spec text: numbers shortest-exact, durations with units, lists in brackets."""
     if isinstance(v, Schedule):
-        return v.spec()
+        return v._text
     if isinstance(v, Duration):
         return v.spec()
     if isinstance(v, bool):
@@ -68,6 +69,54 @@ class Schedule:
     counting its own steps from its start) and ``*`` (product).
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every schedule class, however it is built, ends its construction with :meth:`_check_built`."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is not None and not getattr(own, "_checks_built", False):
+            def __post_init__(self: Schedule) -> None:
+                own(self)
+                self._check_built()
+
+            __post_init__._checks_built = True  # type: ignore[attr-defined]
+            __post_init__.__doc__ = own.__doc__
+            cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+
+    def _check_built(self) -> None:
+        """What every schedule value must be, whatever built it: nested at most ``MAX_DEPTH`` levels, its
+        factors finite (a product of scales can overflow), and its spec at most ``MAX_SPEC`` characters, so
+        that :func:`rampup.parse` reads back every spec rampup writes (a state dict, a config)."""
+        name = self._call()[0].__name__
+        if self._depth > MAX_DEPTH:
+            raise RampupError(f"{name}: schedules nested {self._depth} levels deep; at most {MAX_DEPTH} can be "
+                              "written as a spec and read back")
+        if not math.isfinite(self._top):
+            raise RampupError(f"{name}: the factor could reach {self._top!r} times the peak, more than a float "
+                              "holds: use a smaller scale")
+        if len(self._text) > MAX_SPEC:
+            raise RampupError(f"{name}: the schedule's spec would be {len(self._text)} characters, more than the "
+                              f"{MAX_SPEC} that parse reads back")
+
+    @cached_property
+    def _children(self) -> tuple[Schedule, ...]:
+        return tuple(v for v in self._field_values() if isinstance(v, Schedule))
+
+    @cached_property
+    def _depth(self) -> int:
+        """Levels of schedules inside schedules: 1 for a phase on its own."""
+        return 1 + max((c._depth for c in self._children), default=0)
+
+    @cached_property
+    def _top(self) -> float:
+        """An upper bound of every factor: 1 for a phase (its values lie in [0, 1]), the largest of the parts
+        for a sequence, a clip or a repeat; scales and products multiply it."""
+        return max((c._top for c in self._children), default=1.0)
+
+    @cached_property
+    def _text(self) -> str:
+        """The spec, written once (a parent's spec reuses each child's)."""
+        return self.spec()
+
     # subclasses are frozen dataclasses; these are the parts of the protocol they fill in
     def _eval(self, t: Any, ops: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -82,12 +131,15 @@ class Schedule:
         kind = type(step)
         if kind is int or kind is float:
             if self._missing is None and 0 <= step < _INF:
-                return float(self._eval(float(step), SCALAR))
-            if self._missing is not None:
+                try:
+                    return float(self._eval(float(step), SCALAR))
+                except OverflowError:  # an int beyond the largest float: 10**400
+                    pass
+            elif self._missing is not None:
                 raise BudgetError(f"{self.spec()}: {self._missing}")
-            raise RampupError(f"step must be a finite number >= 0 (updates already applied), got {step!r}")
+            raise RampupError(f"step must be a finite number >= 0 (updates already applied), got {show(step)}")
         if isinstance(step, bool):
-            raise RampupError(f"step must be a number, got {step!r}")
+            raise RampupError(f"step must be a number, got {show(step)}")
         missing = self._missing
         if missing is not None:
             raise BudgetError(f"{self.spec()}: {missing}")
@@ -130,6 +182,12 @@ class Schedule:
         if n is None or self._missing is not None:
             return None
         return float(self._eval(float(n), SCALAR))
+
+    @cached_property
+    def _stop(self) -> float | None:
+        """The resolved duration as a float, where evaluation stops the clock; None while it is open."""
+        d = getattr(self, "duration", None)
+        return float(d) if isinstance(d, int) else None
 
     def _bind(self, prev: Schedule) -> Schedule:
         """This phase as it runs after ``prev`` in a sequence (decays inherit the value ``prev`` reached)."""
@@ -198,10 +256,10 @@ class Schedule:
                       if not (key in defaults and _same(value, defaults[key]))]
 
     def __repr__(self) -> str:
-        return self.spec()
+        return self._text
 
     def __str__(self) -> str:
-        return self.spec()
+        return self._text
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict: ``{"type": name, param: value, ...}``; :func:`rampup.from_dict` reads it back.
@@ -244,7 +302,8 @@ class Schedule:
 
     # -- arrays --------------------------------------------------------------------------------------------
     def values(self, steps: int | None = None) -> Any:
-        """Factors at steps 0..steps-1 as a numpy array (``steps`` defaults to the schedule's length + 1).
+        """Factors at steps 0..steps-1 as a numpy array (``steps`` defaults to the schedule's length + 1), at most
+        ``10**7`` of them (80 MB); evaluate ``s(numpy.arange(a, b))`` in pieces for more.
 
         Example:
             >>> import rampup
@@ -254,7 +313,7 @@ class Schedule:
         import numpy as np
 
         n = steps if steps is not None else (self.length or 0) + 1
-        return self(np.arange(check_int("values", "steps", n, 1), dtype=np.float64))
+        return self(np.arange(check_int("values", "steps", n, 1, _MAX_VALUES), dtype=np.float64))
 
 
 def _need(d: Duration) -> str:
@@ -270,7 +329,7 @@ def _resolve_value(v: Any, budget: Budget) -> Any:
         return v._resolve(budget)
     if isinstance(v, tuple):
         new = tuple(_resolve_value(x, budget) for x in v)
-        return v if all(a is b for a, b in zip(new, v)) else new
+        return v if all(a is b for a, b in zip(new, v, strict=True)) else new
     return v
 
 
@@ -293,12 +352,12 @@ def _jsonable(v: Any) -> Any:
 # -- the algebra: what the operators build ---------------------------------------------------------------------
 def _check_schedule(owner: str, name: str, value: Any) -> Schedule:
     if not isinstance(value, Schedule):
-        raise RampupError(f"{owner}: {name} must be a schedule, got {value!r}")
+        raise RampupError(f"{owner}: {name} must be a schedule, got {show(value)}")
     return value
 
 
 def _paren(s: Schedule, *kinds: type) -> str:
-    text = s.spec()
+    text = s._text
     return f"({text})" if isinstance(s, kinds) else text
 
 
@@ -311,7 +370,7 @@ class Sequence(Schedule):
 
     def __post_init__(self) -> None:
         if isinstance(self.phases, Schedule) or not hasattr(self.phases, "__iter__"):
-            raise RampupError(f"sequence: phases must be a list of schedules, got {self.phases!r}")
+            raise RampupError(f"sequence: phases must be a list of schedules, got {show(self.phases)}")
         flat: list[Schedule] = []
         for i, p in enumerate(self.phases):
             _check_schedule("sequence", f"phases[{i}]", p)
@@ -319,7 +378,7 @@ class Sequence(Schedule):
         if not flat:
             raise RampupError("sequence: needs at least one phase")
         object.__setattr__(self, "phases", tuple(flat))
-        self._bound  # bind now, so that a phase that cannot follow its predecessor fails at construction
+        _ = self._bound  # bind now, so that a phase that cannot follow its predecessor fails at construction
 
     @cached_property
     def _bound(self) -> tuple[Schedule, ...]:
@@ -358,7 +417,7 @@ class Sequence(Schedule):
             i = bisect.bisect_right(starts, t) - 1
             return phases[i]._eval(t - starts[i], ops)
         out = phases[0]._eval(t, ops)
-        for b, p in zip(starts[1:], phases[1:]):
+        for b, p in zip(starts[1:], phases[1:], strict=True):
             out = ops.where(t >= b, p._eval(ops.clip(t - b, 0.0, None), ops), out)
         return out
 
@@ -400,7 +459,7 @@ def fill_rest(phases: list[Schedule], budget: Budget) -> list[Schedule]:
         raise BudgetError(f"{what} takes {used} updates, more than total_steps={total}")
     if open_:
         i = open_[0]
-        phases = phases[:i] + [phases[i]._with_length(total - used)] + phases[i + 1:]
+        phases = [*phases[:i], phases[i]._with_length(total - used), *phases[i + 1:]]
     return phases
 
 
@@ -423,7 +482,7 @@ class Product(Schedule):
 
     def __post_init__(self) -> None:
         if isinstance(self.factors, Schedule) or not hasattr(self.factors, "__iter__"):
-            raise RampupError(f"product: factors must be a list of schedules, got {self.factors!r}")
+            raise RampupError(f"product: factors must be a list of schedules, got {show(self.factors)}")
         flat: list[Schedule] = []
         for i, f in enumerate(self.factors):
             _check_schedule("product", f"factors[{i}]", f)
@@ -458,6 +517,10 @@ class Product(Schedule):
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         return product, {"factors": self.factors}
+
+    @cached_property
+    def _top(self) -> float:
+        return math.prod(f._top for f in self.factors)
 
     def spec(self) -> str:
         return " * ".join(_paren(f, Sequence, Scaled) for f in self.factors)
@@ -501,6 +564,10 @@ class Scaled(Schedule):
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         return scaled, {"schedule": self.schedule, "peak": self.peak}
+
+    @cached_property
+    def _top(self) -> float:
+        return self.peak * self.schedule._top
 
     def spec(self) -> str:
         return f"{format_value(self.peak)} * {_paren(self.schedule, Sequence, Product, Scaled)}"

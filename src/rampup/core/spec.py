@@ -12,16 +12,26 @@ Grammar::
     value   := chain | duration | string | list | true | false | none
     list    := "[" [value ("," value)*] [","] "]"
 
+A name without parentheses is a call without arguments: ``"linear(5%) >> cosine"`` is
+``"linear(5%) >> cosine()"`` (an argument written as a bare word, ``shape=sqrt``, is a string).
+
 A bare shape name (``linear``, ``cosine``, ``poly``, ``sqrt``, ``geometric``) is a warmup when it is the first
-of two or more phases in a ``>>`` chain, and a decay otherwise: ``"linear(5%) >> cosine(to=0.1)"`` is
-``linear_warmup(5%) >> cosine_decay(to=0.1)``.
+of two or more phases in a ``>>`` chain and a decay when it comes later: ``"linear(5%) >> cosine(to=0.1)"`` is
+``linear_warmup(5%) >> cosine_decay(to=0.1)``. Anywhere else (``"linear(500)"`` alone, or as an argument) it is an
+error that asks for ``linear_warmup`` or ``linear_decay``: a warmup library should not guess which one was meant.
+
+An unknown name gets the nearest known names, and the rampup spelling of the names other libraries use
+(``get_cosine_schedule_with_warmup``, ``CosineAnnealingLR``, ...). A spec is at most ``MAX_SPEC`` characters and
+nests at most ``MAX_DEPTH`` schedules deep (:mod:`rampup.core.validate`): everything rampup builds, and no more.
 """
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
 from collections.abc import Callable, Mapping
+from collections.abc import Sequence as _ListLike
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +39,7 @@ from . import compose, decay, schedule, warmup
 from .errors import BudgetError, RampupError, SpecError
 from .schedule import Schedule
 from .units import DURATION_RE, Budget, Duration, from_parts, make_budget
+from .validate import MAX_DEPTH, MAX_SPEC, show
 
 #: spec / dict name -> the public function that builds it: every module of schedules lists its own constructors
 FACTORIES: dict[str, Callable[..., Schedule]] = {
@@ -37,8 +48,48 @@ FACTORIES: dict[str, Callable[..., Schedule]] = {
 __all__ = ["as_schedule", "from_dict", "parse"]
 
 _ALIASES = {"linear", "cosine", "poly", "sqrt", "geometric"}
-_MAX_DEPTH = 50
-_MAX_LEN = 10_000
+# a schedule nested MAX_DEPTH deep writes at most two more levels of brackets: the parentheses of a scaled or
+# multiplied sequence and a list of milestones
+_MAX_DEPTH = MAX_DEPTH + 2
+# a dict nests a list and a dict per level of schedules (phases of a sequence)
+_MAX_DICT_DEPTH = 2 * MAX_DEPTH + 2
+_MAX_DIGITS = 400  # longer than any number a float holds (1e308 has 309 digits)
+#: the operators' nodes: written as ``>>``, ``*`` and ``peak * s`` in a spec (a dict names them)
+_OPERATORS = {"sequence", "product", "scaled"}
+
+_W = "linear_warmup(W) >> "
+#: names other libraries use (HF transformers, torch, optax, Keras, timm, DeepSpeed) -> the rampup spelling
+_FOREIGN = {
+    "linear_with_warmup": _W + "linear_decay()", "linear_schedule_with_warmup": _W + "linear_decay()",
+    "cosine_with_warmup": _W + "cosine_decay()", "cosine_schedule_with_warmup": _W + "cosine_decay()",
+    "cosine_with_restarts": _W + "cosine_decay(cycles=k)",
+    "cosine_with_hard_restarts_schedule_with_warmup": _W + "cosine_decay(cycles=k)",
+    "cosine_with_min_lr": _W + "cosine_decay(to=m)",
+    "cosine_with_min_lr_schedule_with_warmup": _W + "cosine_decay(to=m)",
+    "polynomial": _W + "poly_decay(to=end / peak, power=p)",
+    "polynomial_decay_schedule_with_warmup": _W + "poly_decay(to=end / peak, power=p)",
+    "constant_with_warmup": _W + "constant()", "constant_schedule_with_warmup": _W + "constant()",
+    "constant_schedule": "constant()", "inverse_sqrt_schedule": _W + "inverse_sqrt()",
+    "warmup_stable_decay": "wsd(W, D)", "wsd_schedule": "wsd(W, D)",
+    "linearlr": "linear_warmup(total_iters, start=start_factor)",
+    "constantlr": "constant_warmup(total_iters, start=factor)",
+    "cosineannealinglr": "cosine_decay(T_max, to=eta_min / peak)",
+    "cosineannealingwarmrestarts": "repeat(cosine_decay(T_0, to=eta_min / peak), mult=T_mult)",
+    "exponentiallr": "exp_decay(gamma)", "steplr": "step_decay(step_size, gamma=gamma)",
+    "multisteplr": "multistep([m1, m2], gamma=gamma)", "polynomiallr": "poly_decay(total_iters, power=p)",
+    "onecyclelr": "one_cycle(total_steps, pct=pct_start)", "sequentiallr": "a >> b", "lambdalr": "any rampup schedule",
+    "warmup_cosine_decay_schedule": "linear_warmup(W, start=init / peak) >> cosine_decay(T - W, to=end / peak)",
+    "warmup_exponential_decay_schedule": "linear_warmup(W) >> exp_decay(rate, every=transition_steps)",
+    "cosine_decay_schedule": "cosine_decay(decay_steps, to=alpha)",
+    "linear_schedule": "linear_warmup(T) or linear_decay(T)",
+    "exponential_decay": "exp_decay(rate, every=transition_steps)", "join_schedules": "a >> b",
+    "sgdr_schedule": "repeat(linear_warmup(W) >> cosine_decay(D))",
+    "cosinedecay": "linear_warmup(W, start=i / peak) >> cosine_decay(D, to=alpha)",
+    "cosinedecayrestarts": "repeat(cosine_decay(D, to=alpha), mult=t_mul)", "exponentialdecay": "exp_decay(rate)",
+    "polynomialdecay": "poly_decay(D, to=end / peak, power=p)", "cosinelrscheduler": _W + "cosine_decay(T)",
+    "warmuplr": "log_warmup(W) >> constant()", "warmupdecaylr": "log_warmup(W) >> linear_decay()",
+    "warmupcosinelr": _W + "cosine_decay(to=cos_min_ratio)", "noam_schedule": "noam(W)",
+}
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)|(?P<op>>>|[*(),=\[\]])|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
@@ -88,6 +139,9 @@ def _tokenize(spec: str) -> list[_Tok]:
 
 def _number(m: re.Match[str], sign: int) -> Any:
     num, mult, unit = m.group("num"), m.group("mult") or "", m.group("unit") or ""
+    if len(num) > _MAX_DIGITS:
+        raise RampupError(f"the number {num[:12]}... is {len(num)} characters long: no schedule takes a number "
+                          "that large or that precise")
     if not mult and not unit:  # a plain number: an int or a float, as written
         value: Any = float(num) if any(c in num for c in ".eE") else int(num)
         return sign * value
@@ -128,7 +182,7 @@ class _Parser:
         return self.take()
 
     def fail(self, what: str, tok: _Tok) -> None:
-        raise SpecError(f"{what}, found {tok.text!r}" if tok.kind != "end" else f"{what}, found the end", tok.pos,
+        raise SpecError(f"{what}, found {show(tok.text)}" if tok.kind != "end" else f"{what}, found the end", tok.pos,
                         self.spec)
 
     def parse(self) -> _Node:
@@ -140,7 +194,8 @@ class _Parser:
     def chain(self) -> _Node:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise SpecError(f"spec nested more than {_MAX_DEPTH} levels deep", self.peek().pos, self.spec)
+            raise SpecError(f"spec nested more than {_MAX_DEPTH} levels deep (schedules nest at most {MAX_DEPTH})",
+                            self.peek().pos, self.spec)
         first = self.product()
         items = [first]
         while self.peek().text == ">>" and self.peek().kind == "op":
@@ -177,8 +232,8 @@ class _Parser:
             low = tok.text.lower()
             if low in ("true", "false", "none") and self.peek().text != "(":
                 return _Node("lit", tok.pos, value={"true": True, "false": False, "none": None}[low])
-            if self.peek().text != "(":
-                self.fail(f"expected '(' after {tok.text!r}", self.peek())
+            if self.peek().text != "(":  # a bare name: the call without arguments
+                return _Node("call", tok.pos, name=tok.text, items=[], kwargs={})
             return self.call(tok)
         self.fail("expected a schedule such as linear(5%), a number, '(' or '['", tok)
         raise AssertionError  # unreachable: fail raises
@@ -232,7 +287,7 @@ class _Builder:
     def __init__(self, spec: str):
         self.spec = spec
 
-    def build(self, node: _Node, role: str = "decay") -> Any:
+    def build(self, node: _Node, role: str = "alone") -> Any:
         if node.kind == "lit":
             return node.value
         if node.kind == "list":
@@ -240,7 +295,7 @@ class _Builder:
         if node.kind == "chain":
             items = node.items or []
             built = [self.build(n, "warmup" if i == 0 else "decay") for i, n in enumerate(items)]
-            for n, b in zip(items, built):
+            for n, b in zip(items, built, strict=True):
                 self.need_schedule(b, n, "a phase of '>>'")
             try:
                 return FACTORIES["sequence"](built)
@@ -255,7 +310,7 @@ class _Builder:
             if not scheds:
                 raise SpecError("'*' needs a schedule on one side", node.pos, self.spec)
             out: Any = None
-            for n, b in zip(items, built):
+            for n, b in zip(items, built, strict=True):
                 if out is None:
                     out = b
                 elif isinstance(out, Schedule) and isinstance(b, Schedule):
@@ -263,7 +318,7 @@ class _Builder:
                 elif isinstance(out, Schedule) or isinstance(b, Schedule):
                     num, sch = (b, out) if isinstance(out, Schedule) else (out, b)
                     if isinstance(num, bool) or not isinstance(num, (int, float)):
-                        raise SpecError(f"'*' multiplies a schedule by a number, got {num!r}", n.pos, self.spec)
+                        raise SpecError(f"'*' multiplies a schedule by a number, got {show(num)}", n.pos, self.spec)
                     out = self.guard(n, lambda s=sch, k=num: s.scale(k))
                 else:
                     raise SpecError("'*' between two numbers: write the product as one number", n.pos, self.spec)
@@ -272,7 +327,7 @@ class _Builder:
 
     def need_schedule(self, value: Any, node: _Node, where: str) -> None:
         if not isinstance(value, Schedule):
-            raise SpecError(f"{where} must be a schedule, got {value!r}", node.pos, self.spec)
+            raise SpecError(f"{where} must be a schedule, got {show(value)}", node.pos, self.spec)
 
     def guard(self, node: _Node, make: Any) -> Any:
         try:
@@ -285,11 +340,14 @@ class _Builder:
     def call(self, node: _Node, role: str) -> Schedule:
         name = node.name
         if name in _ALIASES:
+            if role == "alone":
+                raise SpecError(f"{name}(...) on its own could be a rise or a fall: write {name}_warmup(...) for a "
+                                f"warmup to the peak or {name}_decay(...) for a decay from it (a bare {name}(...) is a "
+                                "warmup as the first phase of a '>>' chain and a decay after it)", node.pos, self.spec)
             name = f"{name}_{role}"
         fn = FACTORIES.get(name)
         if fn is None:
-            known = ", ".join(sorted(FACTORIES) + sorted(_ALIASES))
-            raise SpecError(f"unknown schedule {node.name!r}; known: {known}", node.pos, self.spec)
+            raise SpecError(unknown_name(name), node.pos, self.spec)
         params = inspect.signature(fn).parameters
         names = list(params)
         args = [self.build(n) for n in node.items or []]
@@ -311,7 +369,7 @@ class _Builder:
             return fn(*args, **kwargs)
         except RampupError as e:
             # point at the argument the message names, else at the call
-            nodes = dict(zip(names, node.items or []), **(node.kwargs or {}))
+            nodes = dict(zip(names, node.items or [], strict=False), **(node.kwargs or {}))
             named = [n for k, n in nodes.items() if re.search(rf"(^|[:(] ?){re.escape(k)}[ =]", str(e))]
             raise SpecError(str(e), named[0].pos if named else node.pos, self.spec) from None
 
@@ -336,15 +394,15 @@ def parse(spec: str, budget: Budget | None = None, **budget_fields: Any) -> Sche
         (0.0, 1.0, 0.1)
     """
     if not isinstance(spec, str):
-        raise SpecError(f"a spec must be a string, got {spec!r}")
-    if len(spec) > _MAX_LEN:
-        raise SpecError(f"a spec must be at most {_MAX_LEN} characters, got {len(spec)}")
+        raise SpecError(f"a spec must be a string, got {show(spec)}")
+    if len(spec) > MAX_SPEC:
+        raise SpecError(f"a spec must be at most {MAX_SPEC} characters, got {len(spec)}")
     if not spec.strip():
         raise SpecError("the spec is empty: expected a schedule such as linear(5%) >> cosine()")
     tree = _Parser(spec).parse()
     out = _Builder(spec).build(tree)
     if not isinstance(out, Schedule):
-        raise SpecError(f"a spec must describe a schedule, got the value {out!r}", 0, spec)
+        raise SpecError(f"a spec must describe a schedule, got the value {show(out)}", 0, spec)
     if budget is not None or budget_fields:
         return out.resolve(budget, **budget_fields)
     return out
@@ -359,39 +417,43 @@ def from_dict(data: Any, budget: Budget | None = None, **budget_fields: Any) -> 
         >>> from_dict(s.to_dict()) == s
         True
     """
-    out = _from_value(data, "$")
+    out = _from_value(data, "$", 0)
     if not isinstance(out, Schedule):
-        raise SpecError(f"from_dict: expected a schedule dict with a 'type', got {data!r}")
+        raise SpecError(f"from_dict: expected a schedule mapping with a 'type', got {show(data)}")
     if budget is not None or budget_fields:
         return out.resolve(budget, **budget_fields)
     return out
 
 
-def _from_value(v: Any, path: str) -> Any:
-    if isinstance(v, dict):
+def _from_value(v: Any, path: str, depth: int) -> Any:
+    if depth > _MAX_DICT_DEPTH:
+        raise SpecError(f"from_dict: {path[:60]}...: nested more than {_MAX_DICT_DEPTH} levels deep (schedules nest "
+                        f"at most {MAX_DEPTH})")
+    if isinstance(v, Mapping):
         if "type" not in v:
-            raise SpecError(f"from_dict: {path} has no 'type' key: {v!r}")
+            raise SpecError(f"from_dict: {path} has no 'type' key: {show(v)}")
         name = v["type"]
         fn = FACTORIES.get(name) if isinstance(name, str) else None
         if fn is None:
-            raise SpecError(f"from_dict: {path}.type: unknown schedule {name!r}; known: {', '.join(sorted(FACTORIES))}")
+            raise SpecError(f"from_dict: {path}.type: " + (unknown_name(name, spec=False) if isinstance(name, str)
+                                                          else f"the type must be a schedule name, got {show(name)}"))
         params = inspect.signature(fn).parameters
         kwargs = {}
         for k, x in v.items():
             if k == "type":
                 continue
             if k not in params:
-                raise SpecError(f"from_dict: {path}: {name}() has no argument {k!r}; its arguments are "
+                raise SpecError(f"from_dict: {path}: {name}() has no argument {show(k)}; its arguments are "
                                 f"{', '.join(params)}")
-            kwargs[k] = _from_value(x, f"{path}.{k}")
+            kwargs[k] = _from_value(x, f"{path}.{k}", depth + 1)
         try:
             return fn(**kwargs)
         except TypeError as e:
             raise SpecError(f"from_dict: {path}: {name}(): {e}") from None
         except RampupError as e:
             raise SpecError(f"from_dict: {path}: {e}") from None
-    if isinstance(v, list):
-        return [_from_value(x, f"{path}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, _ListLike) and not isinstance(v, (str, bytes)):
+        return [_from_value(x, f"{path}[{i}]", depth + 1) for i, x in enumerate(v)]
     if isinstance(v, str):
         try:
             return Duration.parse(v)
@@ -399,6 +461,33 @@ def _from_value(v: Any, path: str) -> Any:
             return v
     return v
 
+
+def known_names() -> list[str]:
+    """The names a spec may call, sorted: every constructor and the bare shape names, without the operators'
+    nodes (``sequence``, ``product``, ``scaled``: written ``>>``, ``*`` and ``peak * s``)."""
+    return sorted((set(FACTORIES) - _OPERATORS) | _ALIASES)
+
+
+def unknown_name(name: str, spec: bool = True) -> str:
+    """The message for a name that is not a schedule: the rampup spelling of another library's name, or the
+    nearest known names, then the list of known names.
+
+    Example:
+        >>> from rampup.core.spec import unknown_name
+        >>> unknown_name("cosin_decay").split(";")[0]
+        "unknown schedule 'cosin_decay': did you mean cosine_decay or cosine or linear_decay?"
+        >>> unknown_name("get_cosine_schedule_with_warmup").split(";")[0]
+        "unknown schedule 'get_cosine_schedule_with_warmup': in rampup it is linear_warmup(W) >> cosine_decay()"
+    """
+    names = known_names() if spec else sorted(FACTORIES)
+    key = re.sub(r"^get_|_schedule$|^torch\.optim\.lr_scheduler\.", "", name.lower())
+    foreign = _FOREIGN.get(name.lower()) or _FOREIGN.get(key) or _FOREIGN.get(key.replace("_", ""))
+    if foreign is not None:
+        hint = f": in rampup it is {foreign}"
+    else:
+        near = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
+        hint = f": did you mean {' or '.join(near)}?" if near else ""
+    return f"unknown schedule {show(name)}{hint}; known: {', '.join(names)}"
 
 
 def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampup", where: str = "schedule",
@@ -419,10 +508,10 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
         >>> from rampup import as_schedule
         >>> as_schedule("linear(5%) >> cosine()", total_steps=100)
         linear_warmup(5) >> cosine_decay(95)
-        >>> as_schedule("linear(5%) >> cosine()", owner="MyTrainer")
+        >>> as_schedule("linear(5%) >> cosine()", owner="MyTrainer")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        rampup.BudgetError: MyTrainer: schedule: linear_warmup(5%) >> cosine_decay(): the duration 5% needs the budget field total_steps: pass total_steps=... to parse() or .resolve()
+        rampup.BudgetError: MyTrainer: schedule: ...: the duration 5% needs the budget field total_steps: ...
     """
     given = {k: v for k, v in budget_fields.items() if v is not None}
     if budget is None and given:
@@ -432,12 +521,12 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
     if isinstance(value, str):
         s = parse(value)
     elif isinstance(value, Mapping):
-        s = from_dict(dict(value))
+        s = from_dict(value)
     elif isinstance(value, Schedule):
         s = value
     else:
         raise RampupError(f"{owner}: {where} must be a rampup schedule, a spec string or a schedule dict, got "
-                          f"{value!r}")
+                          f"{show(value)}")
     if budget is not None:
         s = s.resolve(budget)
     if resolved and s._missing is not None:

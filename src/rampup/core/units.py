@@ -12,10 +12,10 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
+from typing import Literal, overload
 
 from .errors import BudgetError, RampupError
-from .validate import fmt_number
+from .validate import MAX_STEPS, fmt_number, show
 
 __all__ = ["Budget", "Duration", "DurationLike", "make_budget"]
 
@@ -71,8 +71,8 @@ class Duration:
         if self.unit not in ("epochs", "percent", "ratio", "tokens", "samples"):
             raise RampupError(f"Duration unit must be epochs, percent, ratio, tokens or samples, got {self.unit!r}")
         v = self.value
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise RampupError(f"duration must be a finite number >= 0, got {v!r} {self.unit}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1e300:
+            raise RampupError(f"duration must be a finite number >= 0, got {show(v)} {self.unit}")
         if self.unit == "percent" and v > 100:
             raise RampupError(f"a duration in percent must be in [0, 100], got {v!r}%")
         if self.unit == "ratio" and not 0 < v < 1:
@@ -111,7 +111,11 @@ class Duration:
         else:
             per_update = budget.require("batch_size", self) * budget.grad_accum
             exact = v / per_update
-        return math.ceil(exact)
+        steps = math.ceil(exact)
+        if steps > MAX_STEPS:
+            raise RampupError(f"the duration {self.spec()} is {show(steps)} updates under this budget, more than "
+                              "2**53, longer than any run")
+        return steps
 
     def spec(self) -> str:
         """The duration as a spec writes it (``"5%"``, ``"2ep"``, ``"1M tok"``), which ``Duration.parse`` reads back."""
@@ -123,7 +127,7 @@ class Duration:
         return f"Duration({self.spec()!r})"
 
 
-DurationLike = Union[int, float, str, Duration]
+DurationLike = int | float | str | Duration
 
 
 def from_parts(num: str, mult: str, unit: str) -> int | Duration:
@@ -152,6 +156,14 @@ def from_parts(num: str, mult: str, unit: str) -> int | Duration:
     return Duration(number, kind)
 
 
+@overload
+def coerce_duration(owner: str, name: str, value: object, *, optional: Literal[False] = False) -> int | Duration: ...
+
+
+@overload
+def coerce_duration(owner: str, name: str, value: object, *, optional: bool) -> int | Duration | None: ...
+
+
 def coerce_duration(owner: str, name: str, value: object, *, optional: bool = False) -> int | Duration | None:
     """Check a duration argument: whole steps >= 0 (int, or float with no fraction), a ratio in (0, 1),
     a unit string, or a :class:`Duration`. Errors name ``owner``, the argument and its value."""
@@ -167,9 +179,9 @@ def coerce_duration(owner: str, name: str, value: object, *, optional: bool = Fa
         except RampupError as e:
             raise RampupError(f"{owner}: {name}={value!r}: {e}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RampupError(f"{owner}: {name} must be a number of steps or a duration string, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise RampupError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
+        raise RampupError(f"{owner}: {name} must be a number of steps or a duration string, got {show(value)}")
+    if value < 0 or value > MAX_STEPS or not math.isfinite(value):
+        raise RampupError(f"{owner}: {name} must be a number of steps in [0, 2**53], got {show(value)}")
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
@@ -211,15 +223,18 @@ class Budget:
             v = getattr(self, name)
             if v is None:
                 continue
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "total_steps" else 1):
-                low = 0 if name == "total_steps" else 1
-                raise RampupError(f"Budget: {name} must be a whole number >= {low}, got {v!r}")
+            low = 0 if name == "total_steps" else 1
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= MAX_STEPS:
+                raise RampupError(f"Budget: {name} must be a whole number in [{low}, 2**53], got {show(v)}")
         if self.epochs is not None:
             e = self.epochs
-            if isinstance(e, bool) or not isinstance(e, (int, float)) or not math.isfinite(e) or e <= 0:
-                raise RampupError(f"Budget: epochs must be a finite number > 0, got {e!r}")
+            if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e <= 1e300:
+                raise RampupError(f"Budget: epochs must be a finite number > 0, got {show(e)}")
             if self.steps_per_epoch is not None:
                 derived = math.ceil(_exact(e) * self.steps_per_epoch)
+                if derived > MAX_STEPS:
+                    raise RampupError(f"Budget: epochs={e!r} x steps_per_epoch={self.steps_per_epoch} is more than "
+                                      "2**53 updates, longer than any run")
                 if self.total_steps is None:
                     object.__setattr__(self, "total_steps", derived)
                 elif self.total_steps != derived:

@@ -21,9 +21,18 @@ from typing import Any, TypeVar
 
 from .errors import RampupError
 
-__all__ = ["check_choice", "check_instance", "check_int", "check_number", "fmt_number", "show"]
+__all__ = ["MAX_DEPTH", "MAX_SPEC", "MAX_STEPS", "check_choice", "check_instance", "check_int", "check_number",
+           "fmt_number", "show"]
 
 T = TypeVar("T")
+
+#: the longest duration or run, in updates: 2**53, the largest whole number a float64 holds exactly, so that every
+#: step of a run is exact in the float arithmetic of a schedule
+MAX_STEPS = 2**53
+#: how deeply schedules may nest (``clip(repeat(...))`` is 2 levels); the parser reads what this allows
+MAX_DEPTH = 64
+#: the longest spec string, in characters: the parser reads any schedule rampup builds, and nothing longer
+MAX_SPEC = 1_000_000
 
 #: an error message renders at most this many characters of a user's value
 _SHOW_MAX = 200
@@ -50,7 +59,7 @@ def _show(value: Any, budget: int, depth: int) -> str:
     if kind is not None:
         if depth >= 20:
             return "[...]"
-        opening, closing = {dict: "{}", list: "[]", tuple: "()"}[kind]
+        opening, closing = {dict: ("{", "}"), list: ("[", "]"), tuple: ("(", ")")}[kind]
         items = value.items() if kind is dict else value
         parts: list[str] = []
         used = 1
@@ -107,8 +116,8 @@ def check_number(owner: str, name: str, value: Any, lo: float | None = None, hi:
     bad = (lo is not None and (out <= lo if lo_open else out < lo)) or (
         hi is not None and (out >= hi if hi_open else out > hi))
     if bad:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
+        left = "(" if lo_open or lo is None else "["
+        right = ")" if hi_open or hi is None else "]"
         lo_s = "-inf" if lo is None else fmt_number(lo)
         hi_s = "inf" if hi is None else fmt_number(hi)
         raise RampupError(f"{owner}: {name} must be in {left}{lo_s}, {hi_s}{right}, got {show(value)}")
@@ -126,7 +135,7 @@ def check_int(owner: str, name: str, value: Any, lo: int, hi: int | None = None)
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
-        limit = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        limit = f">= {lo}" if hi is None else f"in [{lo}, {'2**53' if hi == MAX_STEPS else hi}]"
         raise RampupError(f"{owner}: {name} must be a whole number {limit}, got {show(value)}")
     return value
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .errors import RampupError
+from .errors import BudgetError, RampupError
+from .ops import SCALAR
 from .schedule import Schedule
 from .shapes import RISING
 from .units import Duration, DurationLike, coerce_duration
-from .validate import check_int, check_number
+from .validate import MAX_STEPS, check_int, check_number
 
 __all__ = [
     "RAdamWarmup",
@@ -58,7 +59,7 @@ class Warmup(Schedule):
         positive = self.shape in ("geometric", "constant")
         object.__setattr__(self, "start", check_number(name, "start", self.start, 0.0, 1.0, lo_open=positive))
         object.__setattr__(self, "power", check_number(name, "power", self.power, 0.0, None, lo_open=True))
-        object.__setattr__(self, "offset", check_int(name, "offset", self.offset, 0))
+        object.__setattr__(self, "offset", check_int(name, "offset", self.offset, 0, MAX_STEPS))
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         params: dict[str, Any] = {"duration": self.duration}
@@ -78,7 +79,9 @@ class Warmup(Schedule):
         return RISING.get(self.shape)
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        w = self.duration
+        w = self._stop
+        if w is None:  # only a resolved warmup is evaluated (Schedule.__call__ checks), but say so if not
+            raise BudgetError(f"{self.spec()}: {self._missing}")
         if self.offset:
             t = t + self.offset
         curve = self._curve
@@ -124,7 +127,7 @@ def linear_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -
         >>> linear_warmup(4, offset=1)(0)
         0.25
     """
-    return Warmup("linear", duration, start, 1.0, offset)
+    return Warmup("linear", coerce_duration("linear_warmup", "duration", duration), start, 1.0, offset)
 
 
 def cosine_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
@@ -136,7 +139,7 @@ def cosine_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -
         >>> [round(v, 6) for v in cosine_warmup(4).values().tolist()]
         [0.0, 0.146447, 0.5, 0.853553, 1.0]
     """
-    return Warmup("cosine", duration, start, 1.0, offset)
+    return Warmup("cosine", coerce_duration("cosine_warmup", "duration", duration), start, 1.0, offset)
 
 
 def poly_warmup(duration: DurationLike, power: float = 2.0, start: float = 0.0, offset: int = 0) -> Warmup:
@@ -148,7 +151,7 @@ def poly_warmup(duration: DurationLike, power: float = 2.0, start: float = 0.0, 
         >>> poly_warmup(4, power=2).values().tolist()
         [0.0, 0.0625, 0.25, 0.5625, 1.0]
     """
-    return Warmup("poly", duration, start, power, offset)
+    return Warmup("poly", coerce_duration("poly_warmup", "duration", duration), start, power, offset)
 
 
 def sqrt_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
@@ -159,7 +162,7 @@ def sqrt_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> 
         >>> round(sqrt_warmup(4)(1), 6), round(sqrt_warmup(4)(2), 6)
         (0.133975, 0.292893)
     """
-    return Warmup("sqrt", duration, start, 1.0, offset)
+    return Warmup("sqrt", coerce_duration("sqrt_warmup", "duration", duration), start, 1.0, offset)
 
 
 def log_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> Warmup:
@@ -172,7 +175,7 @@ def log_warmup(duration: DurationLike, start: float = 0.0, offset: int = 0) -> W
         >>> [round(v, 6) for v in log_warmup(10).values(4).tolist()]
         [0.0, 0.30103, 0.477121, 0.60206]
     """
-    return Warmup("log", duration, start, 1.0, offset)
+    return Warmup("log", coerce_duration("log_warmup", "duration", duration), start, 1.0, offset)
 
 
 def geometric_warmup(duration: DurationLike, start: float, offset: int = 0) -> Warmup:
@@ -184,7 +187,7 @@ def geometric_warmup(duration: DurationLike, start: float, offset: int = 0) -> W
         >>> [round(v, 6) for v in geometric_warmup(2, start=0.01).values().tolist()]
         [0.01, 0.1, 1.0]
     """
-    return Warmup("geometric", duration, start, 1.0, offset)
+    return Warmup("geometric", coerce_duration("geometric_warmup", "duration", duration), start, 1.0, offset)
 
 
 def constant_warmup(duration: DurationLike, start: float) -> Warmup:
@@ -195,7 +198,7 @@ def constant_warmup(duration: DurationLike, start: float) -> Warmup:
         >>> constant_warmup(3, start=0.1).values().tolist()
         [0.1, 0.1, 0.1, 1.0]
     """
-    return Warmup("constant", duration, start, 1.0, 0)
+    return Warmup("constant", coerce_duration("constant_warmup", "duration", duration), start, 1.0, 0)
 
 
 @dataclass(frozen=True, repr=False)
@@ -210,19 +213,20 @@ class SaturatingWarmup(Schedule):
     def __post_init__(self) -> None:
         object.__setattr__(self, "tau", check_number("exp_warmup", "tau", self.tau, 0.0, None, lo_open=True))
         object.__setattr__(self, "start", check_number("exp_warmup", "start", self.start, 0.0, 1.0))
-        object.__setattr__(self, "offset", check_int("exp_warmup", "offset", self.offset, 0))
+        object.__setattr__(self, "offset", check_int("exp_warmup", "offset", self.offset, 0, MAX_STEPS))
         object.__setattr__(self, "duration", coerce_duration("exp_warmup", "duration", self.duration, optional=True))
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         return exp_warmup, {"tau": self.tau, "start": self.start, "offset": self.offset, "duration": self.duration}
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        if self.duration is not None:
-            t = ops.clip(t, 0.0, float(self.duration))
+        if self._stop is not None:
+            t = ops.clip(t, 0.0, self._stop)
         return self.start + (1.0 - self.start) * (1.0 - ops.exp(-(t + self.offset) / self.tau))
 
 
-def exp_warmup(tau: float, start: float = 0.0, offset: int = 0, duration: DurationLike | None = None) -> SaturatingWarmup:
+def exp_warmup(tau: float, start: float = 0.0, offset: int = 0,
+               duration: DurationLike | None = None) -> SaturatingWarmup:
     """Saturating exponential warmup: ``f(t) = start + (1 - start) * (1 - exp(-(t + offset) / tau))``.
 
     It approaches the peak without reaching it, so it is meant to multiply a decay (pytorch_warmup's
@@ -235,7 +239,7 @@ def exp_warmup(tau: float, start: float = 0.0, offset: int = 0, duration: Durati
         >>> [round(v, 6) for v in exp_warmup(10, offset=1).values(3).tolist()]
         [0.095163, 0.181269, 0.259182]
     """
-    return SaturatingWarmup(tau, start, offset, duration)
+    return SaturatingWarmup(tau, start, offset, coerce_duration("exp_warmup", "duration", duration, optional=True))
 
 
 @dataclass(frozen=True, repr=False)
@@ -249,8 +253,8 @@ class RAdamWarmup(Schedule):
         b2 = check_number("radam_warmup", "beta2", self.beta2, 0.6, 1.0, lo_open=True, hi_open=True)
         object.__setattr__(self, "beta2", b2)
         if self.offset is not None:
-            off = check_int("radam_warmup", "offset", self.offset, 1)
-            if self._rho(off) <= 4:
+            off = check_int("radam_warmup", "offset", self.offset, 1, MAX_STEPS)
+            if self._rho(float(off), SCALAR) <= 4:
                 raise RampupError(f"radam_warmup: offset={off} gives rho_t <= 4 for beta2={b2}; use a larger offset")
             object.__setattr__(self, "offset", off)
 
@@ -258,9 +262,26 @@ class RAdamWarmup(Schedule):
     def _rho_inf(self) -> float:
         return 2.0 / (1.0 - self.beta2) - 1.0
 
-    def _rho(self, t: float) -> float:
-        b2t = self.beta2**t
-        return self._rho_inf - 2.0 * t * b2t / (1.0 - b2t)
+    @cached_property
+    def _y(self) -> float:
+        return -math.log1p(-(1.0 - self.beta2))  # -log(beta2), exact for beta2 next to 1 (1 - beta2 is exact)
+
+    def _rho(self, r: Any, ops: Any) -> Any:
+        """``rho(r) = rho_inf - 2 r beta2^r / (1 - beta2^r)``, one formula for the offset search and the values.
+
+        With ``y = -log(beta2)`` and ``g(z) = 1 / expm1(z) - 1 / z + 1 / 2`` (an odd series in ``z``), it is
+        ``r + 2 g(y) - 2 r g(r y)`` exactly: for ``r y < 1/2`` this form is used, since the textbook one subtracts
+        two numbers near ``2 / (1 - beta2)`` to get one near ``r`` and loses every digit as beta2 nears 1; for
+        larger ``r y`` the textbook form, with ``beta2^r / (1 - beta2^r) = -exp(-r y) / expm1(-r y)``.
+        """
+        z = r * self._y
+        near = r + self._2g_y - r * _two_g(ops.clip(z, 0.0, 0.5))
+        far = self._rho_inf + 2.0 * ops.exp(-z) / ops.expm1(-z) * r
+        return ops.where(z < 0.5, near, far)
+
+    @cached_property
+    def _2g_y(self) -> float:
+        return _two_g(self._y) if self._y < 0.5 else 2.0 / math.expm1(self._y) - 2.0 / self._y + 1.0
 
     @cached_property
     def _delta(self) -> int:
@@ -268,20 +289,35 @@ class RAdamWarmup(Schedule):
         if self.offset is not None:
             return self.offset
         delta = 1
-        while self._rho(delta) <= 4:
+        while self._rho(float(delta), SCALAR) <= 4:
             delta += 1
         return delta
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         return radam_warmup, {"beta2": self.beta2, "offset": self.offset}
 
-    def _eval(self, t: Any, ops: Any) -> Any:
-        r = t + self._delta
-        log_b2 = math.log(self.beta2)
-        # beta2^r / (1 - beta2^r) with expm1: 1 - beta2^r would cancel in float32
-        rho = self._rho_inf + 2.0 * r * ops.exp(r * log_b2) / ops.expm1(r * log_b2)
+    @cached_property
+    def _scale(self) -> float:
         ri = self._rho_inf
-        return ops.sqrt((rho - 4.0) * (rho - 2.0) * ri / ((ri - 4.0) * (ri - 2.0) * rho))
+        return ri / ((ri - 4.0) * (ri - 2.0))
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        rho = self._rho(t + self._delta, ops)
+        # rho > 4 from the offset on; the clip keeps a float32 rounding of rho - 4 from going below 0
+        return ops.sqrt(ops.clip(rho - 4.0, 0.0, None) * (rho - 2.0) * self._scale / rho)
+
+
+# 2 g(z) = 2 (1 / expm1(z) - 1 / z + 1 / 2) = sum_k 2 B_2k z^(2k - 1) / (2k)!  (Bernoulli numbers), for |z| <= 1/2;
+# seven terms leave an error below 1e-19
+_G_SERIES = (1 / 6, -1 / 360, 1 / 15120, -1 / 604800, 1 / 23950080, -691 / 653837184000, 1 / 37362124800)
+
+
+def _two_g(z: Any) -> Any:
+    z2 = z * z
+    acc = _G_SERIES[-1]
+    for c in reversed(_G_SERIES[:-1]):
+        acc = acc * z2 + c
+    return acc * z
 
 
 def radam_warmup(beta2: float = 0.999, offset: int | None = None) -> RAdamWarmup:
@@ -290,8 +326,9 @@ def radam_warmup(beta2: float = 0.999, offset: int | None = None) -> RAdamWarmup
     ``rho_inf = 2 / (1 - beta2) - 1``, ``rho(r) = rho_inf - 2 r beta2^r / (1 - beta2^r)``,
     ``f(t) = sqrt((rho - 4)(rho - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho))`` at ``r = t + offset``, where
     ``offset`` defaults to the smallest r with ``rho(r) > 4``. It approaches 1 without reaching it: multiply a
-    decay by it. In float32 (jax without x64) the first factors carry up to ~1e-4 relative error, from the
-    cancellation in ``rho - 4`` that the formula itself has; numpy and torch compute it in float64.
+    decay by it. ``rho`` is computed in a form without cancellation (see ``RAdamWarmup._rho``), so the values
+    keep their precision for every beta2 up to 1 - 2**-52 and in float32 (jax computes float16 and bfloat16
+    steps in float32).
 
     Example:
         >>> from rampup import radam_warmup
@@ -321,6 +358,8 @@ def untuned_warmup(beta2: float = 0.999, kind: str = "linear") -> Schedule:
     raise RampupError(f"untuned_warmup: kind must be 'linear' or 'exponential', got {kind!r}")
 
 #: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
-SPEC_FUNCTIONS = (linear_warmup, cosine_warmup, poly_warmup, sqrt_warmup, log_warmup, geometric_warmup, constant_warmup, exp_warmup, radam_warmup, untuned_warmup,)
-_BY_SHAPE = {"linear": linear_warmup, "cosine": cosine_warmup, "poly": poly_warmup, "sqrt": sqrt_warmup,
-             "log": log_warmup, "geometric": geometric_warmup, "constant": constant_warmup}
+SPEC_FUNCTIONS = (linear_warmup, cosine_warmup, poly_warmup, sqrt_warmup, log_warmup, geometric_warmup,
+                  constant_warmup, exp_warmup, radam_warmup, untuned_warmup)
+_BY_SHAPE: dict[str, Callable[..., Schedule]] = {
+    "linear": linear_warmup, "cosine": cosine_warmup, "poly": poly_warmup, "sqrt": sqrt_warmup, "log": log_warmup,
+    "geometric": geometric_warmup, "constant": constant_warmup}
