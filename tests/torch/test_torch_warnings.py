@@ -79,6 +79,14 @@ def test_a_schedule_written_in_epochs_on_a_calls_clock_is_fine():
     assert [u[0] for u in used[::5]] == pytest.approx([1e-3 * warmup_cosine(e, 2, 10, 0.0) for e in range(4)])
 
 
+def test_a_calls_clock_jumped_to_the_epoch_is_fine():
+    # count='calls' with step(epoch): the schedule counts epochs, as the caller says
+    model, opt = tiny()
+    sched = Scheduler(opt, "linear(2) >> cosine()", total_steps=10, count="calls")
+    assert caught(lambda: train_epochs(model, opt, sched, epochs=3, batches=5, step_with=lambda e: e + 1)) == []
+    assert sched.last_epoch == 3
+
+
 def test_stepping_after_every_update_and_accumulation_do_not_warn():
     model, opt = tiny()
     sched = Scheduler(opt, "linear(3) >> cosine()", total_steps=8)

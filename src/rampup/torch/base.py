@@ -36,7 +36,7 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from ..core.errors import RampupError
 from ..core.units import Budget
-from ..core.validate import check_choice, check_int, show
+from ..core.validate import MAX_STEPS, check_choice, check_int, show
 
 __all__ = ["COUNTS", "SchedulerBase", "StepWarning", "UpdateCounter", "base_value", "make_budget", "read_lr",
            "unwrap_optimizer", "write_value"]
@@ -307,9 +307,9 @@ class SchedulerBase(LRScheduler):
     def _jump(self, step: Any) -> int:
         """``step(n)``: set the clock to update ``n``; returns ``n``."""
         owner = self.public.rsplit(".", 1)[-1] + ".step"
-        t = check_int(owner, "step", step, 0)
+        t = check_int(owner, "step", step, 0, MAX_STEPS)  # a count of updates: no run is longer than 2**53
         n = self._box[0]
-        if n - self._seen > 1:
+        if n - self._seen > 1 and (self._count_updates or self._watch_calls):  # a calls clock may count epochs
             self._many_updates(n - self._seen, t)
         self._seen = n
         self.last_epoch = t
