@@ -128,3 +128,45 @@ def test_unresolved_durations_need_a_budget_at_construction():
 def test_bad_peak_is_named(peak):
     with pytest.raises(rampup.RampupError, match="peak"):
         rampup.keras.LRSchedule("linear(10) >> cosine(90)", peak=peak)
+
+
+def test_lr_logger_writes_the_lr_into_history():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    lr = rampup.keras.LRSchedule("linear(4) >> cosine_decay(8, to=0.1)", peak=0.1)
+    model.compile(keras.optimizers.SGD(learning_rate=lr), "mse")
+    seen = []
+
+    class After(keras.callbacks.Callback):  # a later callback (TensorBoard's place) sees the value in the logs
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(logs["learning_rate"])
+
+    h = model.fit(np.ones((8, 2)), np.ones(8), batch_size=4, epochs=5, verbose=0,
+                  callbacks=[rampup.keras.LRLogger(), After()])
+    # after epoch e, 2 (e + 1) updates were applied: the LR of the next one
+    expected = [0.1 * rampup.parse("linear(4) >> cosine_decay(8, to=0.1)")(2 * (e + 1)) for e in range(5)]
+    np.testing.assert_allclose(h.history["learning_rate"], expected, rtol=1e-6)
+    assert seen == h.history["learning_rate"]
+    per_batch = []
+
+    class Batches(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            per_batch.append(logs["lr"])
+
+    model.fit(np.ones((8, 2)), np.ones(8), batch_size=4, epochs=1, verbose=0,
+              callbacks=[rampup.keras.LRLogger("lr", every_batch=True), Batches()])
+    assert len(per_batch) == 2
+    with pytest.raises(rampup.RampupError, match="key"):
+        rampup.keras.LRLogger("")
+
+
+def test_peak_is_required_and_configs_carry_it():
+    with pytest.raises(rampup.RampupError, match="peak is required"):
+        rampup.keras.LRSchedule("linear(10) >> cosine(90)")
+    with pytest.raises(rampup.SpecError, match="peak"):
+        rampup.keras.LRSchedule.from_config({"schedule": "linear(8)"})
+
+
+def test_constant_phases_are_exact_in_float32():
+    # the peak is applied before the float32 step meets the phases: 3/45 of 45 is exactly 3
+    lr = rampup.keras.LRSchedule(rampup.constant(1, value=3 / 45) >> rampup.constant(value=1.0), peak=45.0)
+    assert float(keras.ops.convert_to_numpy(lr(0))) == 3.0

@@ -109,7 +109,7 @@ def test_unresolved_duration_without_budget_is_refused_at_construction():
     with pytest.raises(rampup.BudgetError, match=r"2ep.*steps_per_epoch"):
         rampup.optax.schedule("linear(2ep) >> cosine()", peak=PEAK, total_steps=T)
     with pytest.raises(rampup.BudgetError, match=r"weight_decay.*total_steps"):
-        rampup.optax.inject_hyperparams(optax.adamw, learning_rate=1e-3, weight_decay=("cosine(10%)", 0.1))
+        rampup.optax.inject_hyperparams(optax.adamw, learning_rate=1e-3, weight_decay=("cosine_decay(10%)", 0.1))
 
 
 @pytest.mark.parametrize("peak", [math.nan, -1e-3, "3e-4", math.inf])
@@ -125,3 +125,61 @@ def test_bad_budget_and_schedule_arguments():
         rampup.optax.schedule(42, peak=1.0)
     with pytest.raises(rampup.SpecError, match="unknown schedule 'cosin'"):
         rampup.optax.schedule("linear(10) >> cosin()", peak=1.0)
+
+
+def test_peak_is_required():
+    # no silent factors-as-LR: a schedule without its peak is refused, in schedule() and inject_hyperparams()
+    with pytest.raises(rampup.RampupError, match="peak is required"):
+        rampup.optax.schedule("linear(10) >> cosine(90)")
+    for bare in ("linear(10) >> cosine(90)", rampup.linear_warmup(10)):
+        with pytest.raises(rampup.RampupError, match=r"learning_rate.*peak"):
+            rampup.optax.inject_hyperparams(optax.sgd, learning_rate=bare)
+    # a scaled schedule says its peak
+    opt = rampup.optax.inject_hyperparams(optax.sgd, learning_rate=rampup.linear_warmup(4).scale(0.1))
+    state = opt.init(jnp.zeros(2))
+    _, state = opt.update(jnp.ones(2), state)
+    _, state = opt.update(jnp.ones(2), state)
+    assert rampup.optax.hyperparams(state)["learning_rate"] == pytest.approx(0.025)
+
+
+def test_peak_is_applied_before_the_float32_cast():
+    """A constant phase at 3/45 of a peak of 45 is exactly 3.0 under jit (45 * float32(1/15) is 3.0000002), and
+    a duration beyond int32 meets the traced count: optax's own giant-step case."""
+    s = rampup.constant(1, value=3 / 45) >> rampup.constant(6, value=15 / 45) >> rampup.constant(value=1.0)
+    f = jax.jit(rampup.optax.schedule(s, peak=45.0))
+    assert [float(f(t)) for t in (0, 1, 7)] == [3.0, 15.0, 45.0]
+    big = jax.jit(rampup.optax.schedule(rampup.cosine_decay(10**10), peak=1000.0))
+    np.testing.assert_allclose(big(10**9), 1000.0 * (1 + np.cos(np.pi * 0.1)) / 2, rtol=1e-6)
+    assert rampup.optax.schedule(s, peak=45.0) == s.scale(45.0)
+
+
+def test_hyperparams_reads_every_injected_value_for_logging():
+    opt = optax.chain(
+        optax.clip_by_global_norm(1.0),
+        rampup.optax.inject_hyperparams(optax.adamw, learning_rate=("linear(4) >> constant()", 1e-3),
+                                        weight_decay=0.01),
+    )
+    state = opt.init({"w": jnp.zeros(3)})
+    seen = []
+    for _ in range(6):
+        _, state = jax.jit(opt.update)({"w": jnp.ones(3)}, state, {"w": jnp.zeros(3)})
+        seen.append(rampup.optax.hyperparams(state))
+    # optax stores the values the last update used: counts 0 .. 5
+    np.testing.assert_allclose([h["learning_rate"] for h in seen], [0.0, 2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3],
+                               rtol=1e-6)
+    assert all(h["weight_decay"] == pytest.approx(0.01) for h in seen)
+    assert rampup.optax.hyperparams(optax.sgd(0.1).init(jnp.zeros(2))) == {}
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+def test_hyperparam_dtype_for_bf16_training(dtype):
+    """bf16 parameters: without hyperparam_dtype a rampup schedule stays float32 (optax leaves a definite dtype);
+    hyperparam_dtype puts it in the dtype asked for."""
+    params = {"w": jnp.ones(3, dtype=jnp.bfloat16)}
+    opt = rampup.optax.inject_hyperparams(optax.adam, hyperparam_dtype=dtype, learning_rate=("constant()", 3e-4))
+    state = jax.jit(opt.init)(params)
+    assert state.hyperparams["learning_rate"].dtype == dtype
+    _, state = jax.jit(opt.update)(jax.tree.map(jnp.ones_like, params), state, params)
+    assert state.hyperparams["learning_rate"].dtype == dtype
+    plain = rampup.optax.inject_hyperparams(optax.adam, learning_rate=("constant()", 3e-4))
+    assert jax.jit(plain.init)(params).hyperparams["learning_rate"].dtype == jnp.float32

@@ -21,6 +21,7 @@ from typing import Any as _Any
 from .check import Finding, lint
 from .config import ScheduleConfig, load_config
 from .core.compose import Clip, Repeat, clip, one_cycle, repeat, tri_stage, with_warmup, wsd
+from .core.cyclic import Cyclic, cyclic
 from .core.decay import (
     Constant,
     Decay,
@@ -42,8 +43,11 @@ from .core.decay import (
     step_decay,
 )
 from .core.errors import BudgetError, RampupError, SpecError
+from .core.growth import Growth, InverseTimeDecay, exp_growth, inverse_time_decay, linear_growth
+from .core.noise import Noisy, noisy
 from .core.schedule import Product, Scaled, Schedule, Sequence, product, scaled, sequence
 from .core.spec import as_schedule, from_dict, parse
+from .core.tanh import TanhDecay, tanh_decay
 from .core.units import Budget, Duration
 from .core.warmup import (
     RAdamWarmup,
@@ -68,13 +72,17 @@ __all__ = [
     "BudgetError",
     "Clip",
     "Constant",
+    "Cyclic",
     "Decay",
     "Duration",
     "ExpDecay",
     "Finding",
+    "Growth",
     "InverseSqrt",
+    "InverseTimeDecay",
     "MultiStep",
     "Noam",
+    "Noisy",
     "Product",
     "RAdamWarmup",
     "RampupError",
@@ -85,6 +93,7 @@ __all__ = [
     "ScheduleConfig",
     "Sequence",
     "SpecError",
+    "TanhDecay",
     "Warmup",
     "__version__",
     "as_schedule",
@@ -93,13 +102,17 @@ __all__ = [
     "constant_warmup",
     "cosine_decay",
     "cosine_warmup",
+    "cyclic",
     "exp_decay",
+    "exp_growth",
     "exp_warmup",
     "from_dict",
     "geometric_decay",
     "geometric_warmup",
     "inverse_sqrt",
+    "inverse_time_decay",
     "linear_decay",
+    "linear_growth",
     "linear_warmup",
     "lint",
     "load_config",
@@ -107,6 +120,7 @@ __all__ = [
     "multistep",
     "noam",
     "noam_peak",
+    "noisy",
     "one_cycle",
     "parse",
     "poly_decay",
@@ -119,6 +133,7 @@ __all__ = [
     "sqrt_decay",
     "sqrt_warmup",
     "step_decay",
+    "tanh_decay",
     "tri_stage",
     "untuned_warmup",
     "with_warmup",

@@ -13,7 +13,7 @@ from .decay import constant, cosine_decay, geometric_decay, linear_decay, sqrt_d
 from .errors import RampupError
 from .schedule import Product, Schedule, Sequence, _check_schedule
 from .units import DurationLike
-from .validate import MAX_STEPS, check_int, check_number
+from .validate import MAX_STEPS, check_choice, check_int, check_number
 from .warmup import Warmup, cosine_warmup, linear_warmup
 
 __all__ = ["SPEC_FUNCTIONS", "Clip", "Repeat", "clip", "one_cycle", "repeat", "tri_stage", "with_warmup", "wsd"]
@@ -77,9 +77,13 @@ class Repeat(Schedule):
     schedule: Schedule
     times: int | None = None
     mult: float = 1.0
+    decay: float = 1.0
+    shrink: str = "height"
 
     def __post_init__(self) -> None:
         _check_schedule("repeat", "schedule", self.schedule)
+        object.__setattr__(self, "decay", check_number("repeat", "decay", self.decay, 0.0, 1.0, lo_open=True))
+        object.__setattr__(self, "shrink", check_choice("repeat", "shrink", self.shrink, ("height", "top")))
         if self.times is not None:
             object.__setattr__(self, "times", check_int("repeat", "times", self.times, 1, MAX_STEPS))
         # a cycle longer than any run is never reached; the bound keeps the cycle arithmetic finite
@@ -121,7 +125,15 @@ class Repeat(Schedule):
         u = (t - first) / stretch
         if self.times is not None:  # at the very end, the last cycle's end value, not a fresh start
             u = ops.where(n > self.times - 1.0, L, u)
-        return self.schedule._eval(u, ops)
+        v = self.schedule._eval(u, ops)
+        if self.decay == 1.0:
+            return v
+        # cycle n's height above the floor shrinks by decay**n (Keras m_mul, torch triangular2), or its top does
+        # and the floor stays (timm cycle_decay)
+        floor, f = self.schedule.end_value or 0.0, self.decay**n
+        if self.shrink == "height":
+            return floor + f * (v - floor)
+        return floor + (f - floor) * (v - floor) / (1.0 - floor)
 
     @property
     def length(self) -> int | None:
@@ -136,13 +148,20 @@ class Repeat(Schedule):
         return round(L * (m**self.times - 1.0) / (m - 1.0))
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
-        return repeat, {"schedule": self.schedule, "times": self.times, "mult": self.mult}
+        return repeat, {"schedule": self.schedule, "times": self.times, "mult": self.mult, "decay": self.decay,
+                        "shrink": self.shrink}
 
 
-def repeat(schedule: Schedule, times: int | None = None, mult: float = 1.0) -> Repeat:
+def repeat(schedule: Schedule, times: int | None = None, mult: float = 1.0, decay: float = 1.0,
+           shrink: str = "height") -> Repeat:
     """Restarts: run ``schedule`` (length L) again and again; cycle i lasts ``L * mult ** i`` updates (torch
     ``CosineAnnealingWarmRestarts``' ``T_mult``) and runs the schedule stretched to that length. A schedule with
     its own warmup gives each restart its warmup. ``times=None`` repeats for ever.
+
+    ``decay`` in (0, 1] makes each restart lower: with the schedule's floor ``b`` (its end value) and its value
+    ``v`` in cycle i, ``f = b + decay**i (v - b)`` (``shrink="height"``: Keras ``CosineDecayRestarts(m_mul)``) or
+    ``f = b + (decay**i - b) (v - b) / (1 - b)`` (``shrink="top"``: the top of cycle i is ``decay**i``, timm's
+    ``cycle_decay``).
 
     Example:
         >>> from rampup import repeat, linear_decay
@@ -150,8 +169,10 @@ def repeat(schedule: Schedule, times: int | None = None, mult: float = 1.0) -> R
         [1.0, 0.5, 1.0, 0.5, 0.0, 0.0]
         >>> repeat(linear_decay(2), mult=2).values(7).tolist()
         [1.0, 0.5, 1.0, 0.75, 0.5, 0.25, 1.0]
+        >>> [round(v, 6) for v in repeat(linear_decay(2, to=0.2), decay=0.5).values(6).tolist()]
+        [1.0, 0.6, 0.6, 0.4, 0.4, 0.3]
     """
-    return Repeat(schedule, times, mult)
+    return Repeat(schedule, times, mult, decay, shrink)
 
 
 def with_warmup(schedule: Schedule, warmup: Schedule | DurationLike, overlap: bool = False) -> Schedule:

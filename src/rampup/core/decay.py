@@ -4,6 +4,7 @@ reached (1.0 when it comes first), so a sequence has no jump at a join unless on
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from .errors import RampupError
 from .schedule import Schedule
 from .shapes import RISING
 from .units import Duration, DurationLike, coerce_duration
-from .validate import check_int, check_number
+from .validate import MAX_STEPS, check_int, check_number, show
 
 __all__ = [
     "Constant",
@@ -62,7 +63,12 @@ class _Inherits(Schedule):
 @dataclass(frozen=True, repr=False)
 class Decay(_Inherits):
     """A fall from ``start`` to ``to`` over ``duration`` updates along ``shape``, then ``to``; built by the
-    ``*_decay`` functions, which document each formula."""
+    ``*_decay`` functions, which document each formula.
+
+    The curve's progress is ``x = min(1, (u + offset) / D) ** k``: ``offset`` starts the phase that many steps
+    into its curve (the phase lasts ``D - offset``), ``k`` is timm's k-decay. A cosine runs ``waves`` periods
+    (0.5: one fall) and may be raised to ``power`` (optax's ``exponent``); ``stretch`` (Keras'
+    ``PolynomialDecay(cycle=True)``) grows D to the next multiple of D once u passes it, so the phase never ends."""
 
     shape: str
     duration: int | Duration | None = None
@@ -70,6 +76,10 @@ class Decay(_Inherits):
     start: float | None = None
     power: float = 1.0
     cycles: int = 1
+    waves: float = 0.5
+    k: float = 1.0
+    offset: int = 0
+    stretch: bool = False
 
     def __post_init__(self) -> None:
         name = f"{self.shape}_decay"
@@ -84,7 +94,17 @@ class Decay(_Inherits):
         if geometric and self.start == 0:
             raise RampupError(f"{name}: start must be > 0 for a geometric decay, got 0")
         object.__setattr__(self, "power", check_number(name, "power", self.power, 0.0, None, lo_open=True))
-        object.__setattr__(self, "cycles", check_int(name, "cycles", self.cycles, 1))
+        object.__setattr__(self, "cycles", check_int(name, "cycles", self.cycles, 1, MAX_STEPS))
+        object.__setattr__(self, "waves", check_number(name, "waves", self.waves, 0.0, None, lo_open=True))
+        object.__setattr__(self, "k", check_number(name, "k", self.k, 0.0, None, lo_open=True))
+        object.__setattr__(self, "offset", check_int(name, "offset", self.offset, 0, MAX_STEPS))
+        if not isinstance(self.stretch, bool):
+            raise RampupError(f"{name}: stretch must be true or false, got {show(self.stretch)}")
+        if isinstance(self.duration, int) and self.offset > self.duration:
+            raise RampupError(f"{name}: offset must be at most the duration {self.duration}, got {self.offset}")
+        if self.cycles > 1 and (self.waves != 0.5 or self.k != 1.0 or self.offset or self.stretch):
+            raise RampupError(f"{name}: cycles={self.cycles} restarts cannot be combined with waves, k, offset or "
+                              "stretch")
 
     def _find_missing(self) -> str | None:
         if self.duration is None:
@@ -92,41 +112,65 @@ class Decay(_Inherits):
         return super()._find_missing()
 
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
-        params: dict[str, Any] = {"duration": self.duration, "to": self.to}
-        if self.shape == "poly":
-            params["power"] = self.power
-        params["start"] = self.start
-        params["cycles"] = self.cycles
-        return _BY_SHAPE[self.shape], params
+        fn = _BY_SHAPE[self.shape]
+        return fn, {key: getattr(self, key) for key in _PARAMS[fn]}
 
     @cached_property
     def _curve(self) -> Any:
         return RISING.get(self.shape)
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        d = self.duration
-        if not d:
+        if not self.duration:
             return self.to
+        # durations meet the step as floats: a Python int beyond int32 (10**10) cannot meet a traced jax step
+        d = float(self.duration)  # type: ignore[arg-type]
         a, b = self._a, self.to
+        if self.offset:
+            t = t + float(self.offset)
+        if self.stretch:  # Keras' cycle=True: D * max(1, ceil(u / D))
+            d = d * ops.clip(-ops.floor(-t / d), 1.0, None)
+        xc = None
         if self.cycles > 1:  # hard restarts (HF): each cycle falls from a to b; at the very end it is b
             x = ops.clip(t / d, 0.0, 1.0)
             y = 1.0 - ops.where(x < 1.0, (self.cycles * x) % 1.0, 1.0)
+        elif self.k != 1.0:
+            xc = ops.clip(t / d, 0.0, 1.0) ** self.k
+            y = 1.0 - xc
         else:
             y = ops.clip((d - t) / d, 0.0, 1.0)  # the part of D still to go, exact near the end
+            xc = ops.clip(t / d, 0.0, 1.0) if self.shape == "sqrt" else None
         curve = self._curve
         if curve is None:  # geometric
             return a * ops.exp((1.0 - y) * math.log(b / a))
-        xc = ops.clip(t / d, 0.0, 1.0) if self.shape == "sqrt" and self.cycles == 1 else None
-        r = curve(y, ops, self.power, xc)  # the part of the fall still to go
+        if self.waves != 0.5:  # HF's num_cycles: the cosine of 2 pi waves x, falling and rising again
+            r = 0.5 + 0.5 * ops.cos((2.0 * math.pi * self.waves) * (1.0 - y))
+        else:
+            r = curve(y, ops, self.power if self.shape == "poly" else 1.0, xc)  # the part of the fall still to go
+        if self.shape == "cosine" and self.power != 1.0:
+            r = r**self.power
         return a * r + b * (1.0 - r)
 
     @property
-    def end_value(self) -> float:
+    def length(self) -> int | None:
+        d = self.duration
+        return d - self.offset if isinstance(d, int) and not self.stretch else None
+
+    def _with_length(self, n: int) -> Schedule:
+        if self._open:
+            return dataclasses.replace(self, duration=n + self.offset)
+        return super()._with_length(n)
+
+    @property
+    def end_value(self) -> float | None:
+        if self.stretch:
+            return None
+        if self.waves != 0.5:
+            return super().end_value
         return self.to
 
 
 def linear_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
-                 cycles: int = 1) -> Decay:
+                 cycles: int = 1, offset: int = 0) -> Decay:
     """Linear decay: ``f(u) = start + (to - start) * min(1, u / D)``, u counting from the phase's start.
 
     Args:
@@ -134,45 +178,70 @@ def linear_decay(duration: DurationLike | None = None, to: float = 0.0, start: f
         to: the final factor (a floor), in [0, 1].
         start: the factor at u = 0; ``None`` continues from the phase before (1.0 if none).
         cycles: restart ``cycles`` times within D (each cycle falls from start to ``to``).
+        offset: start the phase this many steps into its fall (``x = min(1, (u + offset) / D)``; the phase then
+            lasts ``D - offset``), as torch's SWALR anneal and DeepSpeed's WarmupCosineLR do.
 
     Example:
         >>> from rampup import linear_decay
         >>> linear_decay(4, to=0.2).values().tolist()
         [1.0, 0.8, 0.6, 0.4, 0.2]
     """
-    return Decay("linear", duration, to, start, 1.0, cycles)
+    return Decay("linear", duration, to, start, 1.0, cycles,
+                 offset=offset)
 
 
 def cosine_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
-                 cycles: int = 1) -> Decay:
-    """Cosine decay: ``f(u) = to + (start - to) * (1 + cos(pi x)) / 2``, ``x = min(1, u / D)``.
+                 cycles: int = 1, power: float = 1.0, waves: float = 0.5, k: float = 1.0, offset: int = 0) -> Decay:
+    """Cosine decay: ``f(u) = to + (start - to) * ((1 + cos(2 pi waves x)) / 2) ** power``,
+    ``x = min(1, (u + offset) / D) ** k``; by default (``waves=0.5, power=1, k=1, offset=0``)
+    ``to + (start - to) * (1 + cos(pi u / D)) / 2``.
 
-    With ``cycles = k > 1`` it restarts k times (HF ``cosine_with_hard_restarts``): ``x -> (k x) mod 1`` for
+    With ``cycles = n > 1`` it restarts n times (HF ``cosine_with_hard_restarts``): ``x -> (n x) mod 1`` for
     x < 1. For restarts of growing length or with a warmup each, see :func:`repeat`.
+
+    Args:
+        power: optax's ``exponent`` (``cosine_decay_schedule(exponent=p)``), together with ``to`` as its alpha.
+        waves: periods of the cosine over D: 0.5 is one fall; 1.0 falls and rises back to ``start`` (HF's
+            ``num_cycles``), so the phase may end above ``to``.
+        k: timm's ``k_decay``: the progress is ``x ** k``.
+        offset: start the phase this many steps into its curve (it then lasts ``D - offset``): timm's
+            ``warmup_prefix=False`` (``offset=W``), DeepSpeed's WarmupCosineLR (``offset=1``).
 
     Example:
         >>> from rampup import cosine_decay
         >>> [round(v, 6) for v in cosine_decay(4, to=0.1).values().tolist()]
         [1.0, 0.868198, 0.55, 0.231802, 0.1]
+        >>> [round(v, 6) for v in cosine_decay(4, waves=1.0).values().tolist()]
+        [1.0, 0.5, 0.0, 0.5, 1.0]
     """
-    return Decay("cosine", duration, to, start, 1.0, cycles)
+    return Decay("cosine", duration, to, start, power,
+                 cycles, waves=waves, k=k, offset=offset)
 
 
 def poly_decay(duration: DurationLike | None = None, to: float = 0.0, power: float = 1.0,
-               start: float | None = None, cycles: int = 1) -> Decay:
-    """Polynomial decay (HF ``polynomial_decay``, torch ``PolynomialLR``):
-    ``f(u) = to + (start - to) * (1 - x) ** power``, ``x = min(1, u / D)``.
+               start: float | None = None, cycles: int = 1, k: float = 1.0, offset: int = 0,
+               stretch: bool = False) -> Decay:
+    """Polynomial decay (HF ``polynomial_decay``, torch ``PolynomialLR``, timm ``PolyLRScheduler``):
+    ``f(u) = to + (start - to) * (1 - x) ** power``, ``x = min(1, (u + offset) / D') ** k``, where ``D' = D``,
+    or with ``stretch=True`` (Keras ``PolynomialDecay(cycle=True)``) ``D' = D * max(1, ceil((u + offset) / D))``:
+    past its end the decay is stretched to the next multiple of D and the phase never ends.
+
+    ``k`` is timm's ``k_decay``; ``offset`` starts the phase that many steps into its curve (timm's
+    ``warmup_prefix=False``).
 
     Example:
         >>> from rampup import poly_decay
         >>> poly_decay(4, power=2).values().tolist()
         [1.0, 0.5625, 0.25, 0.0625, 0.0]
+        >>> poly_decay(2, stretch=True).values(5).tolist()
+        [1.0, 0.5, 0.0, 0.25, 0.0]
     """
-    return Decay("poly", duration, to, start, power, cycles)
+    return Decay("poly", duration, to, start, power, cycles,
+                 k=k, offset=offset, stretch=stretch)
 
 
 def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: float | None = None,
-               cycles: int = 1) -> Decay:
+               cycles: int = 1, offset: int = 0) -> Decay:
     """1-sqrt cooldown (Hägele et al. 2024; HF ``decay_type="1-sqrt"``):
     ``f(u) = to + (start - to) * (1 - sqrt(x))``, ``x = min(1, u / D)``.
 
@@ -181,11 +250,12 @@ def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: flo
         >>> [round(v, 12) for v in sqrt_decay(4).values().tolist()]
         [1.0, 0.5, 0.292893218813, 0.133974596216, 0.0]
     """
-    return Decay("sqrt", duration, to, start, 1.0, cycles)
+    return Decay("sqrt", duration, to, start, 1.0, cycles,
+                 offset=offset)
 
 
 def geometric_decay(duration: DurationLike | None = None, to: float = 0.01, start: float | None = None,
-                    cycles: int = 1) -> Decay:
+                    cycles: int = 1, offset: int = 0) -> Decay:
     """Exponential decay from ``start`` to ``to > 0`` in D updates (fairseq tri-stage's decay):
     ``f(u) = start * (to / start) ** x``, ``x = min(1, u / D)``.
 
@@ -194,7 +264,8 @@ def geometric_decay(duration: DurationLike | None = None, to: float = 0.01, star
         >>> [round(v, 6) for v in geometric_decay(2, to=0.01).values().tolist()]
         [1.0, 0.1, 0.01]
     """
-    return Decay("geometric", duration, to, start, 1.0, cycles)
+    return Decay("geometric", duration, to, start, 1.0,
+                 cycles, offset=offset)
 
 
 @dataclass(frozen=True, repr=False)
@@ -465,3 +536,5 @@ __all__.append("noam_peak")
 SPEC_FUNCTIONS = (linear_decay, cosine_decay, poly_decay, sqrt_decay, geometric_decay, constant, exp_decay, step_decay, multistep, inverse_sqrt, noam,)
 _BY_SHAPE = {"linear": linear_decay, "cosine": cosine_decay, "poly": poly_decay, "sqrt": sqrt_decay,
              "geometric": geometric_decay}
+#: each shape's constructor -> the Decay fields it takes, in its order (what its spec writes)
+_PARAMS = {fn: tuple(inspect.signature(fn).parameters) for fn in _BY_SHAPE.values()}
