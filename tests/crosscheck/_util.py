@@ -6,7 +6,8 @@ step 0. Each peer module states how its own counter maps to that.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -135,7 +135,7 @@ def test_polynomial_cycle_every_step():
     # PolynomialDecay(cycle=True) over three stretches, every step, against the installed Keras
     check(poly_decay(10, to=0.1, power=2.0, stretch=True), 0.05, S.PolynomialDecay(0.05, 10, 0.005, power=2.0,
                                                                                    cycle=True),
-          range(0, 45), [S.PolynomialDecay(0.05, 10, 0.005, power=2.0, cycle=True)(t) for t in range(45)])
+          range(45), [S.PolynomialDecay(0.05, 10, 0.005, power=2.0, cycle=True)(t) for t in range(45)])
 
 
 @pytest.mark.parametrize("staircase", [False, True])

@@ -182,7 +182,7 @@ def test_recursive_drift():
         BASE * (1 - t / n) ** 2,
         BASE * 0.999**t,
     ]
-    for (make, ours), exact in zip(cases, closed):
+    for (make, ours), exact in zip(cases, closed, strict=True):
         lrs = scheduler_lrs(make, n + 1, BASE)
         assert_close(lrs, exact, what=f"{ours!r}: torch's recursion vs the closed form")
         assert_close(BASE * rampup_values(ours, np.arange(n + 1)), lrs, what=f"{ours!r} vs torch")

@@ -117,7 +117,7 @@ def test_bad_input():
         WarmupThen(opt, 5, "cosine")
     with pytest.raises(rampup.RampupError, match="another optimizer"):
         WarmupThen(make_opt(BASES), 5, after)
-    with pytest.raises(rampup.RampupError, match="whole number of updates >= 1"):
+    with pytest.raises(rampup.RampupError, match="whole number of updates >= 0"):
         WarmupThen(opt, "exp_warmup(3.0)", after)
     with pytest.raises(rampup.BudgetError, match="total_steps"):
         WarmupThen(opt, "linear_warmup(5%)", after)

@@ -80,8 +80,8 @@ class WarmupThen(SchedulerBase):
         self.warmup = as_schedule(warmup, make_budget(owner, budget, total_steps, steps_per_epoch), owner=owner,
                                   where="warmup")
         length = self.warmup.length
-        if length is None or length < 1:
-            raise RampupError(f"{owner}: the warmup must last a whole number of updates >= 1, got "
+        if length is None:  # 0 updates is allowed: ``after`` alone, from the first update on
+            raise RampupError(f"{owner}: the warmup must last a whole number of updates >= 0, got "
                               f"{self.warmup.spec()} (length {length})")
         self.warmup_steps: int = length
         self.after = after
