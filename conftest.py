@@ -28,8 +28,9 @@ _LEFT_OUT: dict[str, set[str]] = {}
 
 @functools.cache
 def _installed(name: str) -> bool:
-    # looked up outside the checkout, where tests/torch/ would pass for a namespace package named torch
-    outside = [p for p in sys.path if p and not Path(p).resolve().is_relative_to(_ROOT)]
+    # looked up outside tests/, where tests/torch/ would pass for a namespace package named torch (a venv inside the
+    # checkout, .venv/, is where the packages are)
+    outside = [p for p in sys.path if p and not Path(p).resolve().is_relative_to(_ROOT / "tests")]
     return importlib.machinery.PathFinder.find_spec(name, outside) is not None
 
 
