@@ -20,7 +20,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # ---- Installs sized by need. With only some extras installed (the core alone: numpy), a test file, or a module
 # whose doctests need a framework that is missing, is left out of the collection instead of failing to import, and
-# the summary says which and why. With RAMPUP_TESTS_NEED_ALL=1 (CI's full run) a missing framework is an error.
+# the summary says which and why; a test that fails on a missing framework (imported on first use, or by a subprocess
+# it starts) is a skip. With RAMPUP_TESTS_NEED_ALL=1 (CI's full run) each of these is an error.
 _ROOT = Path(__file__).resolve().parent
 _PACKAGE = _ROOT / "src" / "rampup"
 _LEFT_OUT: dict[str, set[str]] = {}
@@ -136,6 +137,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()
     if report.failed and call.excinfo is not None and os.environ.get("RAMPUP_TESTS_NEED_ALL") != "1":
         module = _missing_module(call.excinfo.value)
+        if module is None:  # or a subprocess of the test that failed on its import
+            named = re.findall(r"ModuleNotFoundError: No module named '([\w.]+)'", report.longreprtext)
+            module = next((m.split(".")[0] for m in named if not _installed(m.split(".")[0])), None)
         if module is not None:  # a framework imported on first use, as rampup's adapters do
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: needs {module}, not installed")
