@@ -517,3 +517,36 @@ def test_reduce_lr_on_plateau_behind_zero_warmup(name, expected, metrics, epochs
         sched.step(metrics[epoch])
         got.append(float(opt.param_groups[0]["lr"]))
     assert_peer(got, expected[:epochs], atol=ATOL, what=f"{name} behind WarmupThen(0)")
+
+
+def test_reduce_lr_on_plateau8_two_groups_behind_zero_warmup():
+    # test_reduce_lr_on_plateau8: two groups at 0.5 with min_lr [0.4, 0.3]
+    import torch
+
+    ps = [torch.nn.Parameter(torch.zeros((), dtype=torch.float64)) for _ in range(2)]
+    opt = torch.optim.SGD([{"params": [p]} for p in ps], lr=0.5)
+    plateau = ls.ReduceLROnPlateau(opt, mode="max", threshold_mode="rel", min_lr=[0.4, 0.3], threshold=0.1,
+                                   patience=5, cooldown=5)
+    sched = rampup.torch.WarmupThen(opt, 0, plateau)
+    got = []
+    for epoch in range(20):
+        opt.zero_grad()
+        sum(p.sum() for p in ps).backward()
+        opt.step()
+        sched.step(1.5 * (1.005**epoch))
+        got.append([g["lr"] for g in opt.param_groups])
+    expected = np.array([[0.5] * 6 + [0.4] * 14, [0.5] * 6 + [0.3] * 14]).T
+    assert_peer(got, expected, atol=ATOL, what="ReduceLROnPlateau min_lr per group behind WarmupThen(0)")
+
+
+def test_sequentiallr_no_warnings():
+    # test_sequentiallr_no_warnings: LinearLR(0.5 -> 0.1, 5) then ExponentialLR(0.9); stepping warns nothing
+    import warnings
+
+    s = linear_decay(5, start=0.5, to=0.1) >> exp_decay(0.9, start=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lrs = torch_group_lrs(s, [0.05], 10)[:, 0]
+    theirs = peer_lrs(lambda o: ls.SequentialLR(o, [ls.LinearLR(o, 0.5, 0.1, total_iters=5),
+                                                    ls.ExponentialLR(o, gamma=0.9)], milestones=[5]), [0.05], 10)
+    assert_peer(lrs, theirs[:, 0], rtol=1e-9, what="SequentialLR LinearLR >> ExponentialLR")
