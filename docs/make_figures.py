@@ -1,4 +1,5 @@
-"""Draw one picture per warmup shape, decay and recipe into docs/shapes/ and write docs/shapes.md.
+"""Draw one picture per warmup shape, decay and recipe into docs/shapes/ and write the pictures part of
+docs/shapes.md (everything from its "## Pictures" heading on; the formulas above it are kept).
 
 Run from the repository root:  python docs/make_figures.py
 """
@@ -50,6 +51,26 @@ RECIPES = [
      "restarts with a warmup each, growing cycles"),
     ("recipe_noam", "noam(100)", "Noam (Vaswani et al. 2017), peak 1 at update 99"),
 ]
+FAMILIES = [
+    ("cyclic_triangular", "cyclic(100, start=0.2)", "cyclic, triangular (torch CyclicLR)"),
+    ("cyclic_triangular2", "cyclic(100, 150, start=0.2, mode='triangular2')", "cyclic, each cycle half as high"),
+    ("cyclic_exp_range", "cyclic(100, start=0.2, top=2.0, mode='exp_range', gamma=0.998)",
+     "cyclic, exp_range, a top above the peak"),
+    ("growth_linear", "linear_growth(0.01, duration=1000)", "linear growth (LR range test, DeepSpeed LRRangeTest)"),
+    ("growth_exp", "exp_growth(1.005, staircase=true, every=50, max=8.0)", "exponential growth in steps, capped"),
+    ("decay_inverse_time", "inverse_time_decay(100, rate=0.5)", "inverse time (Keras InverseTimeDecay)"),
+    ("decay_tanh", "tanh_decay(1000, to=0.05)", "tanh (timm TanhLRScheduler)"),
+    ("decay_cosine_waves", "cosine_decay(1000, to=0.1, waves=1.5)", "cosine over 1.5 waves (HF num_cycles)"),
+    ("decay_cosine_power", "cosine_decay(1000, to=0.1, power=2.0)", "cosine squared (optax exponent=2)"),
+    ("decay_cosine_k", "cosine_decay(1000, k=2.0)", "cosine with k-decay 2 (timm)"),
+    ("decay_poly_stretch", "poly_decay(250, to=0.1, power=2.0, stretch=true)",
+     "polynomial stretched past its end (Keras cycle=True)"),
+    ("recipe_prefix_false", "linear_warmup(100) >> cosine_decay(1000, offset=100)",
+     "warmup inside the cosine's clock (timm warmup_prefix=False)"),
+    ("recipe_restarts_decay", "repeat(cosine_decay(200, to=0.1), mult=1.5, decay=0.7)",
+     "restarts whose height shrinks (Keras m_mul)"),
+    ("recipe_noisy", "noisy(cosine_decay(1000), pct=0.2, begin=200, end=800)", "LR noise on steps 200-800 (timm)"),
+]
 TOTAL = 1000
 
 
@@ -59,20 +80,26 @@ def draw(name: str, spec: str) -> None:
     fig.savefig(OUT / f"{name}.png", format="png", metadata={"Software": None})
 
 
+SECTIONS = (("Warmups", WARMUPS), ("Decays", DECAYS), ("Recipes", RECIPES),
+            ("Cycles, growth, noise and the decays' options", FAMILIES))
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
-    lines = ["# Shapes, decays and recipes", "",
-             "One picture per schedule, drawn by `python docs/make_figures.py` (with `rampup.plot.figure`). The x "
-             "axis counts optimizer updates already applied (the first update is step 0), the y axis the factor of "
-             "the peak LR; a dashed line marks where the warmup ends. Each title is the spec that `rampup.parse` "
-             "reads; `rampup show SPEC --total N` draws the same curve in a terminal.", ""]
-    for title, table in (("Warmups", WARMUPS), ("Decays", DECAYS), ("Recipes", RECIPES)):
-        lines += [f"## {title}", ""]
+    page = HERE / "shapes.md"
+    head = page.read_text().split("## Pictures")[0].rstrip("\n")
+    intro = ("Drawn by `python docs/make_figures.py` (with `rampup.plot.figure`). The x axis counts optimizer updates "
+             "already\napplied (the first update is step 0), the y axis the factor of the peak LR; a dashed line marks "
+             "where the warmup\nends. Each title is the spec that `rampup.parse` reads; `rampup show SPEC --total N` "
+             "draws the same curve in a\nterminal.")
+    lines = [head, "", "## Pictures", "", intro, ""]
+    for title, table in SECTIONS:
+        lines += [f"### {title}", ""]
         for name, spec, what in table:
             draw(name, spec)
-            lines += [f"### {what}", "", f"`{spec}`", "", f"![{spec}](shapes/{name}.png)", ""]
-    (HERE / "shapes.md").write_text("\n".join(lines))
-    print(f"wrote {len(WARMUPS) + len(DECAYS) + len(RECIPES)} pictures to {OUT} and {HERE / 'shapes.md'}")
+            lines += [f"#### {what}", "", f"`{spec}`", "", f"![{spec}](shapes/{name}.png)", ""]
+    page.write_text("\n".join(lines))
+    print(f"wrote {sum(len(t) for _, t in SECTIONS)} pictures to {OUT} and {page}")
 
 
 if __name__ == "__main__":
