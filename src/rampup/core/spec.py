@@ -86,10 +86,13 @@ _FOREIGN = {
     "exponential_decay": "exp_decay(rate, every=transition_steps)", "join_schedules": "a >> b",
     "sgdr_schedule": "repeat(linear_warmup(W) >> cosine_decay(D))",
     "cosinedecay": "linear_warmup(W, start=i / peak) >> cosine_decay(D, to=alpha)",
-    "cosinedecayrestarts": "repeat(cosine_decay(D, to=alpha), mult=t_mul)", "exponentialdecay": "exp_decay(rate)",
+    "cosinedecayrestarts": "repeat(cosine_decay(D, to=alpha), mult=t_mul, decay=m_mul)",
+    "exponentialdecay": "exp_decay(rate)", "inversetimedecay": "inverse_time_decay(decay_steps, rate=decay_rate)",
     "polynomialdecay": "poly_decay(D, to=end / peak, power=p)", "cosinelrscheduler": _W + "cosine_decay(T)",
-    "warmuplr": "log_warmup(W) >> constant()", "warmupdecaylr": "log_warmup(W) >> linear_decay()",
-    "warmupcosinelr": _W + "cosine_decay(to=cos_min_ratio)", "noam_schedule": "noam(W)",
+    "tanhlrscheduler": "tanh_decay(T, to=lr_min / peak)", "cycliclr": "cyclic(up, down, start=base_lr / peak)",
+    "warmuplr": "log_warmup(W) >> constant()", "warmupdecaylr": "log_warmup(W) >> linear_decay(to=min_lr / peak)",
+    "warmupcosinelr": "log_warmup(W) >> cosine_decay(T - W, to=cos_min_ratio, offset=1)",
+    "lrrangetest": "linear_growth(step_rate, every=step_size, duration=N)", "noam_schedule": "noam(W)",
 }
 
 _TOKEN = re.compile(
