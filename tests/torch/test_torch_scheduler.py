@@ -274,3 +274,20 @@ def test_a_state_saved_by_rampup_0_1_resumes_exactly():
     same = Scheduler(make_opt(BASES), "linear(5) >> cosine(to=0.1)", total_steps=20)
     same.load_state_dict(state)
     assert same._blend is None and same.get_last_lr() == sched.get_last_lr()
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_scheduler_counts_the_updates_of_the_copied_optimizer(how):
+    import copy
+    import pickle
+
+    opt = make_opt((1.0,))
+    sched = Scheduler(opt, "linear_warmup(4) >> constant()")
+    update(opt)
+    sched.step()
+    twin = copy.deepcopy(sched) if how == "deepcopy" else pickle.loads(pickle.dumps(sched))
+    assert twin.optimizer is not opt and twin.last_epoch == 1
+    update(twin.optimizer)
+    twin.step()
+    assert twin.last_epoch == 2 and twin.get_last_lr() == [0.5]
+    assert sched.last_epoch == 1  # the original's clock is its own

@@ -159,6 +159,17 @@ class Scheduler(SchedulerBase):
         self._evals = [scalar_function(s) for s in self._scheds]
         self._first = self._evals[0]
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the evaluators are closures: a copy (pickle, deepcopy) binds its own from the schedules
+        state = self.__dict__.copy()
+        del state["_evals"], state["_first"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._evals = [scalar_function(s) for s in self._scheds]
+        self._first = self._evals[0]
+
     def _apply(self) -> None:
         t = self.last_epoch
         if t >= self._blend_end and self.optimizer.param_groups is self._groups:

@@ -132,14 +132,27 @@ class UpdateCounter:
     def __init__(self, optimizer: Any, owner: object | None = None, *, start: int = 0,
                  name: str = "UpdateCounter") -> None:
         self.optimizer = unwrap_optimizer(optimizer, name)
-        box = self.box = [check_int(name, "start", start, 0)]
+        self.box = [check_int(name, "start", start, 0)]
+        self._attach()
+        if owner is not None:
+            weakref.finalize(owner, self._handle.remove)
+
+    def _attach(self) -> None:
+        box = self.box
 
         def count(opt: Any, args: Any, kwargs: Any) -> None:
             box[0] += 1
 
         self._handle = self.optimizer.register_step_post_hook(count)
-        if owner is not None:
-            weakref.finalize(owner, self._handle.remove)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy (pickle, deepcopy) counts the updates of the copied optimizer, which has no hooks of its own
+        return {"optimizer": self.optimizer, "box": self.box}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.optimizer = state["optimizer"]
+        self.box = state["box"]
+        self._attach()
 
     @property
     def updates(self) -> int:
