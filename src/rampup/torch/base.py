@@ -336,7 +336,7 @@ class SchedulerBase(LRScheduler):
     def _warn(self, kind: str, message: str) -> None:
         if kind not in self._warned:
             self._warned.add(kind)
-            warnings.warn(message, StepWarning, stacklevel=4)
+            warnings.warn(message, StepWarning, stacklevel=5)  # _warn, the check, _tick or _jump, step, the caller
 
     def _many_updates(self, d: int, jump: int | None) -> None:
         owner = self.public.rsplit(".", 1)[-1]
