@@ -1,7 +1,6 @@
 """rampup.sb3 in real Stable-Baselines3 training runs (CartPole, a few hundred steps, CPU)."""
 
 import base64
-import io
 import math
 import pickle
 
@@ -201,25 +200,15 @@ OLD_EPS = (
     "jAdfc2NhbGVklIwPcmFtcHVwLl9jb21wb3NllIwGU2NhbGVklJOUKYGUfZQoaAZoCowGZmFjdG9ylEc/8AAAAAAAAHVijAZfbW9k"
     "ZWyUTowFX2hvb2uUTowIX3VwZGF0ZXOUSwB1Yi4="
 )
-# where rampup 0.1's schedule classes live now
-MOVED = {"rampup._compose": "rampup.core.schedule", "rampup._warmup": "rampup.core.warmup",
-         "rampup._decay": "rampup.core.decay", "rampup._schedule": "rampup.core.schedule"}
-
-
-class _Moved(pickle.Unpickler):
-    def find_class(self, module, name):
-        return super().find_class(MOVED.get(module, module), name)
-
-
 def test_schedules_saved_by_rampup_0_1_load_with_their_clock():
-    lr = _Moved(io.BytesIO(base64.b64decode(OLD_LR))).load()
+    lr = pickle.loads(base64.b64decode(OLD_LR))  # as SB3's model.load does, old module paths and all
     assert isinstance(lr, rampup.sb3.LRSchedule) and lr.count == "updates" and lr.step == 250
     # update 250 is 150 updates into the 900-update cosine from 1 to 0.1
     assert lr(1.0) == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 150 / 900))), rel=1e-12)
     model = lr.bind(ppo(lr))
     model.learn(32)  # one train() call: 4 updates on the restored clock
     assert lr.step == 254
-    eps = _Moved(io.BytesIO(base64.b64decode(OLD_EPS))).load()
+    eps = pickle.loads(base64.b64decode(OLD_EPS))
     assert isinstance(eps, rampup.sb3.EpsilonSchedule) and eps.peak == 1.0 and eps.count == "env_steps"
     assert [eps.schedule(t) for t in (0, 500, 1000, 5000)] == pytest.approx([1.0, 0.525, 0.05, 0.05], rel=1e-12)
 

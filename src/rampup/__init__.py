@@ -18,6 +18,7 @@ import importlib as _importlib
 import sys as _sys
 from typing import Any as _Any
 
+from . import _legacy
 from .check import Finding, lint
 from .config import ScheduleConfig, load_config
 from .core.compose import Clip, Repeat, clip, one_cycle, repeat, tri_stage, with_warmup, wsd
@@ -165,3 +166,4 @@ def _show_in_notebooks() -> None:
 
 
 _show_in_notebooks()
+_legacy.install()  # rampup 0.1's module paths, for what it pickled
