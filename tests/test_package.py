@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 import rampup
 
 
@@ -53,3 +55,9 @@ def test_the_version_is_written_in_one_place():
     assert project["tool"]["hatch"]["version"]["path"] == "src/rampup/__init__.py"
     # the installed metadata is read from rampup.__version__ (an editable install rereads it when reinstalled)
     assert importlib.metadata.version("rampup") == rampup.__version__
+
+
+def test_the_command_shows_the_same_version():
+    pytest.importorskip("typer")
+    out = subprocess.run([sys.executable, "-m", "rampup", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"rampup {rampup.__version__}"
