@@ -20,7 +20,7 @@ def test_bare_name_without_parentheses():
 
 
 def test_bare_name_that_needs_arguments_says_so():
-    with pytest.raises(rampup.SpecError, match="linear_warmup.*duration"):
+    with pytest.raises(rampup.SpecError, match=r"linear_warmup.*duration"):
         rampup.parse("linear_warmup >> cosine")
 
 

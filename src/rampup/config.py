@@ -48,7 +48,7 @@ _FORMATS = {".yaml": "YAML", ".yml": "YAML", ".json": "JSON", ".toml": "TOML"}
 MAX_CONFIG_BYTES = 16 << 20
 #: the most values (numbers, strings, lists, mappings) a config may hold once YAML aliases are expanded: an alias
 #: bomb ("billion laughs") expands a few lines to billions of values
-MAX_CONFIG_VALUES = 1_000_000
+MAX_CONFIG_VALUES = 100_000
 _EXTRA = "pip install 'rampup[cli]'"
 
 

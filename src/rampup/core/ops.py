@@ -8,7 +8,9 @@ Python float (the hot path of a scheduler step, with :mod:`math` and no numpy ca
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -28,6 +30,12 @@ class _ScalarOps:
     scalar = True
     clip = staticmethod(_clip_scalar)
     where = staticmethod(_where_scalar)
+
+    @staticmethod
+    def count_le(values: Sequence[float], x: float) -> int:
+        """How many of the sorted ``values`` are <= ``x`` (a binary search: a thousand milestones cost ten
+        comparisons)."""
+        return bisect.bisect_right(values, x)
 
     @staticmethod
     def floor(x: float) -> float:
@@ -57,6 +65,46 @@ class _ArrayOps:
 
     def clip(self, x: Any, lo: float, hi: float | None) -> Any:
         return self.xp.clip(x, lo, hi)
+
+    @property
+    def indexable(self) -> bool:
+        """Whether arrays may be indexed by their values (numpy and torch; not jax, whose values inside
+        ``jax.jit`` are not known)."""
+        return self.xp.__name__ in ("numpy", "torch")
+
+    def piecewise(self, t: Any, starts: Sequence[float], pieces: Sequence[Any]) -> Any:
+        """``pieces[i]._eval(t - starts[i], ops)`` (schedules) where ``starts[i] <= t < starts[i + 1]`` (``starts``
+        sorted, from 0), each
+        piece evaluated only on its own elements: a sort and one call per piece that holds elements, not a pass
+        over every element per piece. numpy and torch only (see :attr:`indexable`)."""
+        xp = self.xp
+        torch = xp.__name__ == "torch"
+        flat = t.reshape(-1)
+        k = self.count_le(starts, flat) - 1
+        k = k.long() if torch else k.astype(int)
+        order = xp.argsort(k, stable=True) if torch else xp.argsort(k, kind="stable")
+        ks = k[order]
+        present = xp.unique(ks)
+        ends = xp.searchsorted(ks, present, right=True) if torch else xp.searchsorted(ks, present, side="right")
+        out = xp.zeros_like(flat)
+        begin = 0
+        for i, end in zip(present.tolist(), ends.tolist(), strict=True):
+            at = order[begin:end]
+            out[at] = xp.zeros_like(flat[at]) + pieces[i]._eval(flat[at] - starts[i], self)
+            begin = end
+        return out.reshape(t.shape)
+
+    def count_le(self, values: Sequence[float], x: Any) -> Any:
+        """How many of the sorted ``values`` are <= each element of ``x``, in the dtype of ``x`` (a binary search
+        per element, not a pass per value)."""
+        xp = self.xp
+        if xp.__name__ == "torch":
+            return xp.searchsorted(xp.tensor(values, dtype=x.dtype, device=x.device), x, right=True).to(x.dtype)
+        return xp.searchsorted(xp.asarray(values, dtype=x.dtype), x, side="right").astype(x.dtype)
+
+    def fits(self, value: float, dtype: Any) -> bool:
+        """Whether ``value`` is within the range of the floating ``dtype``."""
+        return value <= float(self.xp.finfo(dtype).max)
 
     def finish(self, out: Any, t: Any, dtype: Any) -> Any:
         """``out`` with the shape of the steps ``t`` and the floating ``dtype`` asked for (constant pieces come

@@ -23,6 +23,8 @@ __all__ = ["SPEC_FUNCTIONS", "Product", "Scaled", "Schedule", "Sequence", "fill_
 
 _INF = math.inf
 _MAX_VALUES = 10**7
+_FLOAT16_MAX = 65504.0  # below this every floating dtype holds every factor
+_FEW_PHASES = 8  # a sequence with more phases is evaluated piece by piece (jax: always phase by phase, on all steps)
 
 #: the public constructor -> its parameters' defaults, which a spec string and a dict leave out
 _DEFAULTS: dict[Callable[..., Any], dict[str, Any]] = {}
@@ -108,8 +110,9 @@ class Schedule:
 
     @cached_property
     def _top(self) -> float:
-        """An upper bound of every factor: 1 for a phase (its values lie in [0, 1]), the largest of the parts
-        for a sequence, a clip or a repeat; scales and products multiply it."""
+        """An upper bound of every factor: 1 for a phase (its values lie in [0, 1]; a family whose factors may
+        exceed 1 overrides this), the largest of the parts for a sequence, a clip or a repeat; scales and products
+        multiply it."""
         return max((c._top for c in self._children), default=1.0)
 
     @cached_property
@@ -144,6 +147,9 @@ class Schedule:
         if missing is not None:
             raise BudgetError(f"{self.spec()}: {missing}")
         t, ops, dtype = ops_for(step)
+        if self._top > _FLOAT16_MAX and not ops.fits(self._top, dtype):
+            raise RampupError(f"{self._text[:60]}: the factor can reach {self._top:.3g} times the peak, more than "
+                              f"the steps' dtype {dtype} holds: evaluate with float64 steps")
         return ops.finish(self._eval(t, ops), t, dtype)
 
     @cached_property
@@ -416,6 +422,8 @@ class Sequence(Schedule):
         if ops.scalar:
             i = bisect.bisect_right(starts, t) - 1
             return phases[i]._eval(t - starts[i], ops)
+        if len(phases) > _FEW_PHASES and ops.indexable:  # many phases: each on its own steps only
+            return ops.piecewise(t, starts, phases)
         out = phases[0]._eval(t, ops)
         for b, p in zip(starts[1:], phases[1:], strict=True):
             out = ops.where(t >= b, p._eval(ops.clip(t - b, 0.0, None), ops), out)
@@ -550,6 +558,12 @@ class Scaled(Schedule):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         return self.peak * self.schedule._eval(t, ops)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # rampup 0.1 pickled this field as ``factor``
+        if "factor" in state:
+            state = {("peak" if k == "factor" else k): v for k, v in state.items()}
+        self.__dict__.update(state)
 
     @property
     def length(self) -> int | None:
