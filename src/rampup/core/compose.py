@@ -12,7 +12,7 @@ from typing import Any
 from .decay import constant, cosine_decay, geometric_decay, linear_decay, sqrt_decay
 from .errors import RampupError
 from .schedule import Product, Schedule, Sequence, _check_schedule
-from .units import DurationLike
+from .units import DurationLike, coerce_duration
 from .validate import MAX_STEPS, check_choice, check_int, check_number
 from .warmup import Warmup, cosine_warmup, linear_warmup
 
@@ -224,7 +224,8 @@ def wsd(warmup: DurationLike, decay: DurationLike, shape: str = "sqrt", warmup_s
         raise RampupError(f"wsd: shape must be 'linear', 'cosine' or 'sqrt', got {shape!r}")
     if warmup_shape not in ("linear", "cosine", "sqrt"):
         raise RampupError(f"wsd: warmup_shape must be 'linear', 'cosine' or 'sqrt', got {warmup_shape!r}")
-    return Sequence((Warmup(warmup_shape, warmup, start), constant(stable), _DECAYS[shape](decay, to=to)))
+    rise = Warmup(warmup_shape, coerce_duration("wsd", "warmup", warmup), start)
+    return Sequence((rise, constant(stable), _DECAYS[shape](decay, to=to)))
 
 
 def one_cycle(total: int, pct: float = 0.3, div: float = 25.0, final_div: float = 1e4, three_phase: bool = False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -186,7 +187,7 @@ def linear_decay(duration: DurationLike | None = None, to: float = 0.0, start: f
         >>> linear_decay(4, to=0.2).values().tolist()
         [1.0, 0.8, 0.6, 0.4, 0.2]
     """
-    return Decay("linear", duration, to, start, 1.0, cycles,
+    return Decay("linear", coerce_duration("linear_decay", "duration", duration, optional=True), to, start, 1.0, cycles,
                  offset=offset)
 
 
@@ -214,7 +215,7 @@ def cosine_decay(duration: DurationLike | None = None, to: float = 0.0, start: f
         >>> [round(v, 6) for v in cosine_decay(4, waves=1.0).values().tolist()]
         [1.0, 0.5, 0.0, 0.5, 1.0]
     """
-    return Decay("cosine", duration, to, start, power,
+    return Decay("cosine", coerce_duration("cosine_decay", "duration", duration, optional=True), to, start, power,
                  cycles, waves=waves, k=k, offset=offset)
 
 
@@ -236,7 +237,7 @@ def poly_decay(duration: DurationLike | None = None, to: float = 0.0, power: flo
         >>> poly_decay(2, stretch=True).values(5).tolist()
         [1.0, 0.5, 0.0, 0.25, 0.0]
     """
-    return Decay("poly", duration, to, start, power, cycles,
+    return Decay("poly", coerce_duration("poly_decay", "duration", duration, optional=True), to, start, power, cycles,
                  k=k, offset=offset, stretch=stretch)
 
 
@@ -250,7 +251,7 @@ def sqrt_decay(duration: DurationLike | None = None, to: float = 0.0, start: flo
         >>> [round(v, 12) for v in sqrt_decay(4).values().tolist()]
         [1.0, 0.5, 0.292893218813, 0.133974596216, 0.0]
     """
-    return Decay("sqrt", duration, to, start, 1.0, cycles,
+    return Decay("sqrt", coerce_duration("sqrt_decay", "duration", duration, optional=True), to, start, 1.0, cycles,
                  offset=offset)
 
 
@@ -264,7 +265,7 @@ def geometric_decay(duration: DurationLike | None = None, to: float = 0.01, star
         >>> [round(v, 6) for v in geometric_decay(2, to=0.01).values().tolist()]
         [1.0, 0.1, 0.01]
     """
-    return Decay("geometric", duration, to, start, 1.0,
+    return Decay("geometric", coerce_duration("geometric_decay", "duration", duration, optional=True), to, start, 1.0,
                  cycles, offset=offset)
 
 
@@ -305,7 +306,7 @@ def constant(duration: DurationLike | None = None, value: float | None = None) -
         >>> (linear_warmup(2) >> constant(2) >> constant(value=0.5)).values(6).tolist()
         [0.0, 0.5, 1.0, 1.0, 0.5, 0.5]
     """
-    return Constant(duration, value)
+    return Constant(coerce_duration("constant", "duration", duration, optional=True), value)
 
 
 @dataclass(frozen=True, repr=False)
@@ -346,7 +347,7 @@ class ExpDecay(_Inherits):
                              "duration": self.duration, "start": self.start}
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        u = ops.clip(t, 0.0, None if self.duration is None else float(self.duration))
+        u = ops.clip(t, 0.0, self._stop)
         e = u / self.every
         if self.staircase:
             e = ops.floor(e)
@@ -364,7 +365,8 @@ def exp_decay(gamma: float, every: DurationLike = 1, to: float = 0.0, duration: 
         >>> exp_decay(0.5).values(4).tolist()
         [1.0, 0.5, 0.25, 0.125]
     """
-    return ExpDecay(gamma, every, False, to, duration, start)
+    return ExpDecay(gamma, coerce_duration("exp_decay", "every", every), False, to,
+                    coerce_duration("exp_decay", "duration", duration, optional=True), start)
 
 
 def step_decay(every: DurationLike, gamma: float = 0.1, to: float = 0.0, duration: DurationLike | None = None,
@@ -377,7 +379,8 @@ def step_decay(every: DurationLike, gamma: float = 0.1, to: float = 0.0, duratio
         >>> [round(v, 6) for v in step_decay(2, gamma=0.1).values(5).tolist()]
         [1.0, 1.0, 0.1, 0.1, 0.01]
     """
-    return ExpDecay(gamma, every, True, to, duration, start)
+    return ExpDecay(gamma, coerce_duration("step_decay", "every", every), True, to,
+                    coerce_duration("step_decay", "duration", duration, optional=True), start)
 
 
 @dataclass(frozen=True, repr=False)
@@ -396,7 +399,7 @@ class MultiStep(_Inherits):
         if not ms:
             raise RampupError("multistep: milestones must not be empty")
         steps = [m for m in ms if isinstance(m, int)]
-        if len(steps) == len(ms) and any(b <= a for a, b in zip(steps, steps[1:])):
+        if len(steps) == len(ms) and any(b <= a for a, b in itertools.pairwise(steps)):
             raise RampupError(f"multistep: milestones must be strictly increasing, got {list(ms)!r}")
         object.__setattr__(self, "milestones", ms)
         object.__setattr__(self, "gamma", check_number("multistep", "gamma", self.gamma, 0.0, 1.0, lo_open=True))
@@ -408,17 +411,9 @@ class MultiStep(_Inherits):
                              "start": self.start}
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        u = ops.clip(t, 0.0, None if self.duration is None else float(self.duration))
-        if ops.scalar:
-            n = 0
-            for m in self.milestones:
-                if u >= m:
-                    n += 1
-            return self._a * self.gamma**n
-        v = self._a
-        for m in self.milestones:
-            v = ops.where(u >= m, v * self.gamma, v)
-        return v
+        u = ops.clip(t, 0.0, self._stop)
+        # the milestones are sorted: a binary search, not a pass per milestone (a long list stays cheap)
+        return self._a * self.gamma ** ops.count_le(self.milestones, u)
 
 
 def multistep(milestones: Any, gamma: float = 0.1, duration: DurationLike | None = None,
@@ -433,7 +428,7 @@ def multistep(milestones: Any, gamma: float = 0.1, duration: DurationLike | None
         [1.0, 0.5, 0.5, 0.25]
     """
     return MultiStep(tuple(milestones) if isinstance(milestones, (list, tuple)) else milestones, gamma,
-                     duration, start)
+                     coerce_duration("multistep", "duration", duration, optional=True), start)
 
 
 @dataclass(frozen=True, repr=False)
@@ -462,9 +457,14 @@ class InverseSqrt(_Inherits):
     def _call(self) -> tuple[Callable[..., Schedule], dict[str, Any]]:
         return inverse_sqrt, {"timescale": self.timescale, "duration": self.duration, "start": self.start}
 
+    @cached_property
+    def _tau(self) -> float:
+        ts = self.timescale
+        return float(ts) if isinstance(ts, int) and ts else float(self._prev or 10_000)
+
     def _eval(self, t: Any, ops: Any) -> Any:
-        tau = float(self.timescale or self._prev or 10_000)
-        u = ops.clip(t, 0.0, None if self.duration is None else float(self.duration))
+        tau = self._tau
+        u = ops.clip(t, 0.0, self._stop)
         return self._a * ops.sqrt(tau / (u + tau))
 
 
@@ -480,7 +480,8 @@ def inverse_sqrt(timescale: DurationLike | None = None, duration: DurationLike |
         >>> (linear_warmup(4) >> inverse_sqrt()).values(9).tolist()[3:]
         [0.75, 1.0, 0.8944271909999159, 0.816496580927726, 0.7559289460184544, 0.7071067811865476]
     """
-    return InverseSqrt(timescale, duration, start)
+    return InverseSqrt(coerce_duration("inverse_sqrt", "timescale", timescale, optional=True),
+                       coerce_duration("inverse_sqrt", "duration", duration, optional=True), start)
 
 
 @dataclass(frozen=True, repr=False)
@@ -515,7 +516,7 @@ def noam(warmup: DurationLike) -> Noam:
         >>> [round(v, 4) for v in noam(4).values(6).tolist()]
         [0.25, 0.5, 0.75, 1.0, 0.8944, 0.8165]
     """
-    return Noam(warmup)
+    return Noam(coerce_duration("noam", "warmup", warmup))
 
 
 def noam_peak(d_model: int, warmup: int) -> float:
@@ -527,14 +528,19 @@ def noam_peak(d_model: int, warmup: int) -> float:
     """
     check_int("noam_peak", "d_model", d_model, 1)
     check_int("noam_peak", "warmup", warmup, 1)
-    return d_model**-0.5 * warmup**-0.5
+    return float(d_model**-0.5 * warmup**-0.5)
 
 
 __all__.append("noam_peak")
 
 #: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
-SPEC_FUNCTIONS = (linear_decay, cosine_decay, poly_decay, sqrt_decay, geometric_decay, constant, exp_decay, step_decay, multistep, inverse_sqrt, noam,)
-_BY_SHAPE = {"linear": linear_decay, "cosine": cosine_decay, "poly": poly_decay, "sqrt": sqrt_decay,
-             "geometric": geometric_decay}
+SPEC_FUNCTIONS = (
+    linear_decay, cosine_decay, poly_decay, sqrt_decay, geometric_decay, constant, exp_decay, step_decay, multistep,
+    inverse_sqrt, noam,
+)
+_BY_SHAPE: dict[str, Callable[..., Schedule]] = {
+    "linear": linear_decay, "cosine": cosine_decay, "poly": poly_decay, "sqrt": sqrt_decay,
+    "geometric": geometric_decay,
+}
 #: each shape's constructor -> the Decay fields it takes, in its order (what its spec writes)
 _PARAMS = {fn: tuple(inspect.signature(fn).parameters) for fn in _BY_SHAPE.values()}

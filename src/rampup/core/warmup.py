@@ -358,8 +358,10 @@ def untuned_warmup(beta2: float = 0.999, kind: str = "linear") -> Schedule:
     raise RampupError(f"untuned_warmup: kind must be 'linear' or 'exponential', got {kind!r}")
 
 #: the constructors a spec string or a dict may name (rampup.core.spec reads this list)
-SPEC_FUNCTIONS = (linear_warmup, cosine_warmup, poly_warmup, sqrt_warmup, log_warmup, geometric_warmup,
-                  constant_warmup, exp_warmup, radam_warmup, untuned_warmup)
+SPEC_FUNCTIONS = (
+    linear_warmup, cosine_warmup, poly_warmup, sqrt_warmup, log_warmup, geometric_warmup, constant_warmup, exp_warmup,
+    radam_warmup, untuned_warmup,
+)
 _BY_SHAPE: dict[str, Callable[..., Schedule]] = {
     "linear": linear_warmup, "cosine": cosine_warmup, "poly": poly_warmup, "sqrt": sqrt_warmup, "log": log_warmup,
     "geometric": geometric_warmup, "constant": constant_warmup}
