@@ -130,7 +130,8 @@ def test_every_command_takes_a_config(tmp_path):
     out = tmp_path / "p.png"
     plot = run("plot", "-c", str(cfg), CLEAN, "--total", "2000", "--lr", "1e-3", "-o", str(out))
     assert plot.exit_code == 0 and out.stat().st_size > 0
-    assert "different peak LRs" in assert_one_line_error(run("plot", "-c", str(cfg), CLEAN, "--total", "2000", "-o", str(out)))
+    two = run("plot", "-c", str(cfg), CLEAN, "--total", "2000", "-o", str(out))
+    assert "different peak LRs" in assert_one_line_error(two)
     lint = run("lint", "-c", str(cfg))
     assert lint.exit_code == 0
     assert "[first-update-zero]" in lint.output and "[warmup-short-for-beta2]" in lint.output  # betas from the file

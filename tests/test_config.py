@@ -78,7 +78,7 @@ def test_overrides_replace_fields():
     cfg = load_config({"schedule": SPEC, "total_steps": 100}, overrides={"total_steps": 1000, "lr": None})
     assert cfg.budget.total_steps == 1000 and cfg.lr is None
     with pytest.raises(rampup.RampupError, match="lr"):
-        cfg.lr_schedule
+        _ = cfg.lr_schedule
 
 
 def test_yaml_is_loaded_safely(tmp_path):

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 import rampup
 
 pytest.importorskip("typer")
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from rampup.cli import app  # noqa: E402
+from rampup.cli import app
 
 SEEDS = [
     "linear(5%) >> cosine(to=0.1)",

@@ -6,7 +6,8 @@ import rampup as r
 from rampup import SpecError
 
 EVERY_KIND = [
-    "linear_warmup(500)", "linear_warmup(5%, start=0.01, offset=1)", "cosine_warmup(2ep)", "poly_warmup(100, power=3.0)",
+    "linear_warmup(500)", "linear_warmup(5%, start=0.01, offset=1)", "cosine_warmup(2ep)",
+    "poly_warmup(100, power=3.0)",
     "sqrt_warmup(0.05)", "log_warmup(1M tok)", "geometric_warmup(100, start=0.001)", "constant_warmup(5, start=0.1)",
     "exp_warmup(10.0, offset=1)", "radam_warmup(0.98)", "radam_warmup(offset=7)",
     "linear_decay(100, to=0.1)", "cosine_decay(to=0.1, cycles=3)", "poly_decay(100, to=0.01, power=2.0)",
@@ -86,7 +87,8 @@ def test_errors_name_the_position_and_what_was_expected(spec, position, words):
     assert "^" in str(e.value)  # the message points at the place
 
 
-@pytest.mark.parametrize("bad", [None, 42, b"linear(5)", "", "   ", "linear(", "cosine(100,", "cosine(to=", "wsd(5, 5, shape=", "(" * 60 + "linear(5)" + ")" * 60, "x" * 20_000])
+@pytest.mark.parametrize("bad", [None, 42, b"linear(5)", "", "   ", "linear(", "cosine(100,", "cosine(to=",
+                                 "wsd(5, 5, shape=", "(" * 80 + "linear_warmup(5)" + ")" * 80, "x" * 1_000_001])
 def test_bad_spec_values(bad):
     with pytest.raises(SpecError):
         r.parse(bad)

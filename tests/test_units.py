@@ -55,8 +55,10 @@ def test_bad_budget_fields(field, value):
         Budget(**{field: value})
 
 
-@pytest.mark.parametrize("spec,field", [("linear(5%) >> cosine()", "total_steps"), ("linear_warmup(2ep)", "steps_per_epoch"),
-                                        ("linear_warmup(1M tok)", "tokens_per_step"), ("linear_warmup(10k samples)", "batch_size"),
+@pytest.mark.parametrize("spec,field", [("linear(5%) >> cosine()", "total_steps"),
+                                        ("linear_warmup(2ep)", "steps_per_epoch"),
+                                        ("linear_warmup(1M tok)", "tokens_per_step"),
+                                        ("linear_warmup(10k samples)", "batch_size"),
                                         ("linear(100) >> cosine()", "total_steps")])
 def test_unresolved_schedules_name_the_missing_field(spec, field):
     s = r.parse(spec)
