@@ -74,6 +74,10 @@ def test_shape_names_in_a_chain_keep_their_meaning():
     assert rampup.parse("linear(5) >> cosine(10)") == rampup.linear_warmup(5) >> rampup.cosine_decay(10)
     assert rampup.parse("linear(5) >> linear(10) >> sqrt(3)") == (
         rampup.linear_warmup(5) >> rampup.linear_decay(10) >> rampup.sqrt_decay(3))
+    # a schedule given to a call plays the call's part; sequence([...]) spells out a chain
+    assert rampup.parse("linear(2%) >> repeat(cosine(1000, to=0.1), mult=2)") == (
+        rampup.linear_warmup("2%") >> rampup.repeat(rampup.cosine_decay(1000, to=0.1), mult=2))
+    assert rampup.parse("sequence([linear(5), cosine(5)])") == rampup.linear_warmup(5) >> rampup.cosine_decay(5)
 
 
 # ---- any Mapping ------------------------------------------------------------------------------------------------

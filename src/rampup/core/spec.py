@@ -17,8 +17,10 @@ A name without parentheses is a call without arguments: ``"linear(5%) >> cosine"
 
 A bare shape name (``linear``, ``cosine``, ``poly``, ``sqrt``, ``geometric``) is a warmup when it is the first
 of two or more phases in a ``>>`` chain and a decay when it comes later: ``"linear(5%) >> cosine(to=0.1)"`` is
-``linear_warmup(5%) >> cosine_decay(to=0.1)``. Anywhere else (``"linear(500)"`` alone, or as an argument) it is an
-error that asks for ``linear_warmup`` or ``linear_decay``: a warmup library should not guess which one was meant.
+``linear_warmup(5%) >> cosine_decay(to=0.1)``; a schedule given to a call plays the call's part
+(``linear(2%) >> repeat(cosine(1000))`` repeats a cosine decay). Alone (``"linear(500)"``, ``"clip(linear(500))"``)
+it is an error that asks for ``linear_warmup`` or ``linear_decay``: a warmup library should not guess which one
+was meant.
 
 An unknown name gets the nearest known names, and the rampup spelling of the names other libraries use
 (``get_cosine_schedule_with_warmup``, ``CosineAnnealingLR``, ...). A spec is at most ``MAX_SPEC`` characters and
@@ -35,7 +37,7 @@ from collections.abc import Sequence as _ListLike
 from dataclasses import dataclass
 from typing import Any
 
-from . import compose, cyclic, decay, growth, noise, schedule, tanh, warmup
+from . import compose, decay, schedule, warmup
 from .errors import BudgetError, RampupError, SpecError
 from .schedule import Schedule
 from .units import DURATION_RE, Budget, Duration, from_parts, make_budget
@@ -43,8 +45,7 @@ from .validate import MAX_DEPTH, MAX_SPEC, show
 
 #: spec / dict name -> the public function that builds it: every module of schedules lists its own constructors
 FACTORIES: dict[str, Callable[..., Schedule]] = {
-    fn.__name__: fn for module in (schedule, warmup, decay, compose, cyclic, growth, tanh, noise)
-    for fn in module.SPEC_FUNCTIONS}
+    fn.__name__: fn for module in (schedule, warmup, decay, compose) for fn in module.SPEC_FUNCTIONS}
 
 __all__ = ["as_schedule", "from_dict", "parse"]
 
@@ -295,7 +296,7 @@ class _Builder:
         if node.kind == "lit":
             return node.value
         if node.kind == "list":
-            return [self.build(n) for n in node.items or []]
+            return [self.build(n, role) for n in node.items or []]
         if node.kind == "chain":
             items = node.items or []
             built = [self.build(n, "warmup" if i == 0 else "decay") for i, n in enumerate(items)]
@@ -329,6 +330,11 @@ class _Builder:
             return out
         return self.call(node, role)
 
+    def _phases(self, node: _Node) -> list[Any]:
+        items = node.items or []
+        return [self.build(n, "warmup" if i == 0 and len(items) > 1 else "decay" if i else "alone")
+                for i, n in enumerate(items)]
+
     def need_schedule(self, value: Any, node: _Node, where: str) -> None:
         if not isinstance(value, Schedule):
             raise SpecError(f"{where} must be a schedule, got {show(value)}", node.pos, self.spec)
@@ -354,8 +360,12 @@ class _Builder:
             raise SpecError(unknown_name(name), node.pos, self.spec)
         params = inspect.signature(fn).parameters
         names = list(params)
-        args = [self.build(n) for n in node.items or []]
-        kwargs = {k: self.build(v) for k, v in (node.kwargs or {}).items()}
+        # a schedule inside a call plays the call's part: in "linear(2%) >> repeat(cosine(1000))" the cosine is a
+        # decay; the phases of sequence([...]) play their parts in the chain they spell out
+        args = [self._phases(n) if name == "sequence" and n.kind == "list" else self.build(n, role)
+                for n in node.items or []]
+        kwargs = {k: self._phases(v) if name == "sequence" and v.kind == "list" else self.build(v, role)
+                  for k, v in (node.kwargs or {}).items()}
         if len(args) > len(names):
             raise SpecError(f"{name}() takes at most {len(names)} arguments ({', '.join(names)}), got {len(args)}",
                             node.pos, self.spec)
