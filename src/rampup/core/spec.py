@@ -37,7 +37,7 @@ from collections.abc import Sequence as _ListLike
 from dataclasses import dataclass
 from typing import Any
 
-from . import compose, decay, schedule, warmup
+from . import compose, cyclic, decay, growth, noise, schedule, tanh, warmup
 from .errors import BudgetError, RampupError, SpecError
 from .schedule import Schedule
 from .units import DURATION_RE, Budget, Duration, from_parts, make_budget
@@ -45,7 +45,8 @@ from .validate import MAX_DEPTH, MAX_SPEC, show
 
 #: spec / dict name -> the public function that builds it: every module of schedules lists its own constructors
 FACTORIES: dict[str, Callable[..., Schedule]] = {
-    fn.__name__: fn for module in (schedule, warmup, decay, compose) for fn in module.SPEC_FUNCTIONS}
+    fn.__name__: fn for module in (schedule, warmup, decay, compose, cyclic, growth, tanh, noise)
+    for fn in module.SPEC_FUNCTIONS}
 
 __all__ = ["as_schedule", "from_dict", "parse"]
 
