@@ -70,6 +70,26 @@ def test_a_lone_shape_name_asks_for_warmup_or_decay(spec):
     assert f"{name}_warmup" in msg and f"{name}_decay" in msg
 
 
+@pytest.mark.parametrize("spec,meant", [
+    # a warmup has no floor (to=) and always needs its duration: these can only be decays
+    ("cosine(to=0.1)", rampup.cosine_decay(to=0.1)),
+    ("3e-4 * cosine()", rampup.cosine_decay().scale(3e-4)),
+    ("linear(10%, to=0.05)", rampup.linear_decay("10%", to=0.05)),
+    ("poly(100, to=0.1, power=2)", rampup.poly_decay(100, to=0.1, power=2)),
+])
+def test_a_lone_shape_name_whose_arguments_fit_one_part_plays_it(spec, meant):
+    assert rampup.parse(spec) == meant
+
+
+def test_where_the_caller_knows_the_part_a_lone_name_plays_it():
+    assert rampup.parse("cosine(500)", role="decay") == rampup.cosine_decay(500)
+    assert rampup.parse("linear(500)", role="warmup") == rampup.linear_warmup(500)
+    # a chain still reads by position, whatever the caller's part
+    assert rampup.parse("linear(5) >> cosine(10)", role="decay") == rampup.linear_warmup(5) >> rampup.cosine_decay(10)
+    with pytest.raises(rampup.RampupError, match="role must be"):
+        rampup.parse("cosine(500)", role="rise")
+
+
 def test_shape_names_in_a_chain_keep_their_meaning():
     assert rampup.parse("linear(5) >> cosine(10)") == rampup.linear_warmup(5) >> rampup.cosine_decay(10)
     assert rampup.parse("linear(5) >> linear(10) >> sqrt(3)") == (

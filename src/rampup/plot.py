@@ -94,7 +94,7 @@ def figure(schedules: Iterable[Schedule], totals: Iterable[int | None] | None = 
     names = list(labels) if labels is not None else [s.spec() for s in scheds]
     fig = Figure(figsize=size, dpi=dpi, layout="constrained")
     ax = fig.subplots()
-    for s, n, name in zip(scheds, tots, names):
+    for s, n, name in zip(scheds, tots, names, strict=True):
         draw(ax, s, n, label=_shorten(name), lr=lr)
     if log:
         ax.set_yscale("log", nonpositive="mask")

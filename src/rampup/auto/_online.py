@@ -194,7 +194,7 @@ class OnlineWarmup(SchedulerBase):
         self._budget = make_budget(owner, budget, total_steps, steps_per_epoch)
         self._then_spec = then if then is not None else "constant()"
         # resolved once now, so that a missing budget field is an error here and not at the hand-over
-        as_schedule(self._then_spec, self._budget, owner=owner, where="then")
+        as_schedule(self._then_spec, self._budget, owner=owner, where="then", role="decay")
         self.start = check_number(owner, "start", start, 0.0, 1.0, lo_open=True)
         if isinstance(growth, str):
             check_choice(owner, "growth", growth, ("rule",))
@@ -443,7 +443,7 @@ class OnlineWarmup(SchedulerBase):
                               batch_size=b.batch_size, grad_accum=b.grad_accum)
             elif b is not None:
                 rest = b
-            self._then = as_schedule(self._then_spec, rest, owner="OnlineWarmup", where="then")
+            self._then = as_schedule(self._then_spec, rest, owner="OnlineWarmup", where="then", role="decay")
         return self._then
 
     def current_factor(self) -> float:

@@ -156,8 +156,9 @@ def warmup_from_optimizer(optimizer: Any, *, kind: str = "linear", then: Schedul
         raise RampupError(f"{owner}: pass budget=... or total_steps/steps_per_epoch, not both")
     if budget is None and (total_steps is not None or steps_per_epoch is not None):
         budget = Budget(total_steps=total_steps, steps_per_epoch=steps_per_epoch)
-    then_s = as_schedule(then, owner=owner, where="then", resolved=False) if then is not None else None
-    default_s = as_schedule(default, owner=owner, where="default", resolved=False) if default is not None else None
+    then_s = None if then is None else as_schedule(then, owner=owner, where="then", resolved=False, role="decay")
+    default_s = (None if default is None
+                 else as_schedule(default, owner=owner, where="default", resolved=False, role="warmup"))
     name = type(optimizer).__name__
     family = _family(optimizer)
 

@@ -331,6 +331,24 @@ class _Builder:
             return out
         return self.call(node, role)
 
+    @staticmethod
+    def lone_role(name: str, node: _Node) -> str:
+        """The one part a lone bare shape name can play with the arguments it is given (``cosine(to=0.1)`` and
+        ``cosine()`` can only be decays: a warmup has no floor and needs a duration), else ``"alone"``."""
+        fits = []
+        for role in ("warmup", "decay"):
+            fn = FACTORIES.get(f"{name}_{role}")
+            if fn is None:
+                continue
+            params = inspect.signature(fn).parameters
+            names = list(params)
+            args, kwargs = node.items or [], node.kwargs or {}
+            given = set(names[:len(args)]) | set(kwargs)
+            required = {k for k, p in params.items() if p.default is inspect.Parameter.empty}
+            if len(args) <= len(names) and set(kwargs) <= set(names) and required <= given:
+                fits.append(role)
+        return fits[0] if len(fits) == 1 else "alone"
+
     def _phases(self, node: _Node) -> list[Any]:
         items = node.items or []
         return [self.build(n, "warmup" if i == 0 and len(items) > 1 else "decay" if i else "alone")
@@ -351,6 +369,8 @@ class _Builder:
     def call(self, node: _Node, role: str) -> Schedule:
         name = node.name
         if name in _ALIASES:
+            if role == "alone":
+                role = self.lone_role(name, node)
             if role == "alone":
                 raise SpecError(f"{name}(...) on its own could be a rise or a fall: write {name}_warmup(...) for a "
                                 f"warmup to the peak or {name}_decay(...) for a decay from it (a bare {name}(...) is a "
@@ -389,12 +409,15 @@ class _Builder:
             raise SpecError(str(e), named[0].pos if named else node.pos, self.spec) from None
 
 
-def parse(spec: str, budget: Budget | None = None, **budget_fields: Any) -> Schedule:
+def parse(spec: str, budget: Budget | None = None, *, role: str | None = None, **budget_fields: Any) -> Schedule:
     """Read a schedule from its spec string; with a budget, resolve its durations to steps.
 
     Args:
         spec: for example ``"linear(5%) >> cosine(to=0.1)"``; every schedule's ``repr`` is a spec.
         budget: a :class:`Budget`, or its fields as keywords (``total_steps=10_000``, ``steps_per_epoch=...``).
+        role: what a bare shape name standing alone means here, ``"warmup"`` or ``"decay"`` (an argument that
+            can only be a decay, such as ``then=``, passes ``"decay"``). Without it a lone ``linear(500)`` is an
+            error asking for ``linear_warmup`` or ``linear_decay``, unless its arguments fit only one of them.
 
     Raises:
         SpecError: the position in the spec and what was expected there.
@@ -415,7 +438,9 @@ def parse(spec: str, budget: Budget | None = None, **budget_fields: Any) -> Sche
     if not spec.strip():
         raise SpecError("the spec is empty: expected a schedule such as linear(5%) >> cosine()")
     tree = _Parser(spec).parse()
-    out = _Builder(spec).build(tree)
+    if role not in (None, "warmup", "decay"):
+        raise RampupError(f"parse: role must be 'warmup', 'decay' or None, got {show(role)}")
+    out = _Builder(spec).build(tree, role or "alone")
     if not isinstance(out, Schedule):
         raise SpecError(f"a spec must describe a schedule, got the value {show(out)}", 0, spec)
     if budget is not None or budget_fields:
@@ -506,7 +531,7 @@ def unknown_name(name: str, spec: bool = True) -> str:
 
 
 def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampup", where: str = "schedule",
-                resolved: bool = True, **budget_fields: Any) -> Schedule:
+                resolved: bool = True, role: str | None = None, **budget_fields: Any) -> Schedule:
     """The one way into rampup for a schedule given by a user: accept a Schedule, a spec string or a
     :meth:`Schedule.to_dict` mapping (a dict, an OmegaConf ``DictConfig``, any ``Mapping``), resolve it with the
     budget, and make sure it can be evaluated, so that a missing budget field fails here, at construction, and not
@@ -518,6 +543,8 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
         owner, where: named in error messages (``"rampup.keras.LRSchedule"``, ``"schedule"``).
         resolved: when False, a schedule that still needs budget fields is returned as it is (for callers that
             resolve it later, once the budget is known).
+        role: what a lone bare shape name in a spec string means (:func:`parse`): ``then=`` arguments pass
+            ``"decay"``, so ``then="cosine(to=0.1)"`` is a cosine decay.
 
     Example:
         >>> from rampup import as_schedule
@@ -534,7 +561,7 @@ def as_schedule(value: Any, budget: Budget | None = None, *, owner: str = "rampu
     elif given:
         raise RampupError(f"{owner}: pass a Budget or budget fields, not both")
     if isinstance(value, str):
-        s = parse(value)
+        s = parse(value, role=role)
     elif isinstance(value, Mapping):
         s = from_dict(value)
     elif isinstance(value, Schedule):

@@ -78,7 +78,7 @@ class WarmupThen(SchedulerBase):
         if isinstance(warmup, int) and not isinstance(warmup, bool):
             warmup = linear_warmup(warmup)
         self.warmup = as_schedule(warmup, make_budget(owner, budget, total_steps, steps_per_epoch), owner=owner,
-                                  where="warmup")
+                                  where="warmup", role="warmup")
         length = self.warmup.length
         if length is None:  # 0 updates is allowed: ``after`` alone, from the first update on
             raise RampupError(f"{owner}: the warmup must last a whole number of updates >= 0, got "
