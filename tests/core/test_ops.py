@@ -49,3 +49,20 @@ def test_jax_arrays_inside_jit(spec):
     np.testing.assert_allclose(got, ref, rtol=5e-5 if "radam" in spec else 2e-6, atol=1e-7)
     one = jax.jit(lambda c: s(c))(jnp.int32(500))
     assert abs(float(one) - s(500)) <= 2e-6 * max(s(500), 1e-6)
+
+
+def test_sorted_shuffled_and_2d_steps_give_the_scalar_values():
+    """Non-decreasing 1-D steps are evaluated a phase per contiguous slice; any other array by masks: the same
+    values as the scalar path either way, for numpy and torch."""
+    import torch
+
+    s = r.parse("linear(7) >> constant(5) >> cosine(20, to=0.1) >> linear_decay(9)")
+    steps = np.arange(0, 45, 0.5)
+    want = np.array([s(float(t)) for t in steps])
+    shuffled = np.random.default_rng(0).permutation(len(steps))
+    np.testing.assert_array_equal(s(steps), want)
+    np.testing.assert_array_equal(s(steps[shuffled]), want[shuffled])
+    np.testing.assert_array_equal(s(steps.reshape(9, 10)), want.reshape(9, 10))
+    np.testing.assert_array_equal(s(np.repeat(steps, 2)), np.repeat(want, 2))  # ties: still non-decreasing
+    np.testing.assert_array_equal(s(torch.tensor(steps)).numpy(), want)
+    np.testing.assert_array_equal(s(torch.tensor(steps[shuffled])).numpy(), want[shuffled])

@@ -94,6 +94,25 @@ class _ArrayOps:
             begin = end
         return out.reshape(t.shape)
 
+    def in_runs(self, t: Any, starts: Sequence[float], pieces: Sequence[Any]) -> Any:
+        """:meth:`piecewise` for a 1-D array of non-decreasing steps (what ``values()``, plots and ``arange``
+        pass), or None for any other array: each piece is evaluated on its own contiguous slice, a view, so
+        no element is evaluated by a piece it is not in and nothing is sorted or gathered."""
+        if t.ndim != 1 or t.shape[0] < 2:
+            return None
+        xp = self.xp
+        if not bool((t[1:] >= t[:-1]).all()):
+            return None
+        cuts = (xp.searchsorted(t, xp.tensor(list(starts[1:]), dtype=t.dtype), right=False).tolist()
+                if xp.__name__ == "torch" else xp.searchsorted(t, starts[1:], side="left").tolist())
+        out = xp.empty_like(t)
+        begin = 0
+        for start, piece, end in zip(starts, pieces, [*cuts, t.shape[0]], strict=True):
+            if end > begin:
+                out[begin:end] = piece._eval(t[begin:end] - start, self)
+            begin = end
+        return out
+
     def count_le(self, values: Sequence[float], x: Any) -> Any:
         """How many of the sorted ``values`` are <= each element of ``x``, in the dtype of ``x`` (a binary search
         per element, not a pass per value)."""
@@ -109,7 +128,8 @@ class _ArrayOps:
     def finish(self, out: Any, t: Any, dtype: Any) -> Any:
         """``out`` with the shape of the steps ``t`` and the floating ``dtype`` asked for (constant pieces come
         back as scalars, and float32 steps are computed in float64 where the library allows it)."""
-        r = self.xp.zeros_like(t) + out
+        # an array of the steps' shape is already the result (a fresh one: no piece returns the steps themselves)
+        r = out if getattr(out, "shape", None) == t.shape and out is not t else self.xp.zeros_like(t) + out
         if r.dtype != dtype:
             r = r.to(dtype) if self.xp.__name__ == "torch" else r.astype(dtype)
         if self.xp.__name__ == "numpy" and r.ndim == 0:

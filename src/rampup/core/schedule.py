@@ -422,8 +422,12 @@ class Sequence(Schedule):
         if ops.scalar:
             i = bisect.bisect_right(starts, t) - 1
             return phases[i]._eval(t - starts[i], ops)
-        if len(phases) > _FEW_PHASES and ops.indexable:  # many phases: each on its own steps only
-            return ops.piecewise(t, starts, phases)
+        if ops.indexable:  # numpy, torch: each phase on its own steps only
+            runs = ops.in_runs(t, starts, phases)
+            if runs is not None:
+                return runs
+            if len(phases) > _FEW_PHASES:
+                return ops.piecewise(t, starts, phases)
         out = phases[0]._eval(t, ops)
         for b, p in zip(starts[1:], phases[1:], strict=True):
             out = ops.where(t >= b, p._eval(ops.clip(t - b, 0.0, None), ops), out)
