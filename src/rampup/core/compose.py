@@ -11,7 +11,7 @@ from typing import Any
 
 from .decay import constant, cosine_decay, geometric_decay, linear_decay, sqrt_decay
 from .errors import RampupError
-from .schedule import Product, Schedule, Sequence, _check_schedule
+from .schedule import Product, Schedule, Sequence, _check_schedule, _Wraps
 from .units import DurationLike, coerce_duration
 from .validate import MAX_STEPS, check_choice, check_int, check_number
 from .warmup import Warmup, cosine_warmup, linear_warmup
@@ -20,7 +20,7 @@ __all__ = ["SPEC_FUNCTIONS", "Clip", "Repeat", "clip", "one_cycle", "repeat", "t
 
 
 @dataclass(frozen=True, repr=False)
-class Clip(Schedule):
+class Clip(_Wraps):
     """``min(max, max(min, schedule))``."""
 
     schedule: Schedule
@@ -42,14 +42,6 @@ class Clip(Schedule):
     def _top(self) -> float:
         top = max(self.schedule._top, self.min)
         return top if self.max is None else min(top, self.max)
-
-    @property
-    def length(self) -> int | None:
-        return self.schedule.length
-
-    @property
-    def _open(self) -> bool:
-        return self.schedule._open
 
     def _with_length(self, n: int) -> Schedule:
         return Clip(self.schedule._with_length(n), self.min, self.max)

@@ -549,8 +549,22 @@ def product(factors: Any) -> Product:
     return Product(tuple(factors) if isinstance(factors, (list, tuple)) else factors)
 
 
+class _Wraps(Schedule):
+    """A schedule that changes the values of one other, ``self.schedule``, and runs as long as it does."""
+
+    schedule: Schedule
+
+    @property
+    def length(self) -> int | None:
+        return self.schedule.length
+
+    @property
+    def _open(self) -> bool:
+        return self.schedule._open
+
+
 @dataclass(frozen=True, repr=False)
-class Scaled(Schedule):
+class Scaled(_Wraps):
     """``peak * schedule``, for absolute learning rates."""
 
     schedule: Schedule
@@ -568,14 +582,6 @@ class Scaled(Schedule):
         if "factor" in state:
             state = {("peak" if k == "factor" else k): v for k, v in state.items()}
         self.__dict__.update(state)
-
-    @property
-    def length(self) -> int | None:
-        return self.schedule.length
-
-    @property
-    def _open(self) -> bool:
-        return self.schedule._open
 
     def _with_length(self, n: int) -> Schedule:
         return Scaled(self.schedule._with_length(n), self.peak)
