@@ -374,7 +374,7 @@ def test_cli_without_typer_says_which_extra_to_install():
     """)
     assert r.returncode != 0
     lines = (r.stderr + r.stdout).strip().splitlines()
-    assert len(lines) == 1 and "pip install 'rampup[cli]'" in lines[0], r.stderr
+    assert len(lines) == 1 and "pip install '.[cli]'" in lines[0], r.stderr
 
 
 def test_load_config_without_pydantic_says_which_extra_to_install():
@@ -386,7 +386,7 @@ def test_load_config_without_pydantic_says_which_extra_to_install():
             print("ERR", e)
     """)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("ERR") and "pip install 'rampup[cli]'" in r.stdout
+    assert r.stdout.startswith("ERR") and "pip install '.[cli]'" in r.stdout
     assert len(r.stdout.strip().splitlines()) == 1
 
 

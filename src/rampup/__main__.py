@@ -1,6 +1,6 @@
 """``rampup`` and ``python -m rampup``: the command line, or one line naming the extra it needs.
 
-The command is built on typer and rich (``pip install 'rampup[cli]'``); on a core-only install this entry point
+The command is built on typer and rich (the ``cli`` extra); on a core-only install this entry point
 says so in one line instead of ending in an import traceback.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 _CLI_MODULES = ("typer", "click", "rich", "pydantic", "yaml")
+_CLI_EXTRA = "the cli extra: pip install '.[cli]' in the rampup checkout, or 'rampup-*.whl[cli]' from a built wheel"
 
 
 def main() -> None:
@@ -18,7 +19,7 @@ def main() -> None:
     except ModuleNotFoundError as e:
         if (e.name or "").split(".")[0] not in _CLI_MODULES:
             raise
-        sys.stderr.write(f"rampup: the command line needs {e.name}: pip install 'rampup[cli]'\n")
+        sys.stderr.write(f"rampup: the command line needs {e.name}: install {_CLI_EXTRA}\n")
         sys.exit(2)
     run()
 

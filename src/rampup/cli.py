@@ -1,4 +1,4 @@
-"""The ``rampup`` command: see and check a schedule before training (``pip install rampup[cli]``).
+"""The ``rampup`` command: see and check a schedule before training (the ``cli`` extra).
 
 ::
 

@@ -19,7 +19,7 @@ other keys are then ignored. YAML is read with ``yaml.safe_load`` (no object is 
 :mod:`tomllib`. Fields are checked with pydantic; every error is a :class:`rampup.RampupError` whose one-line
 message names the file, the field and the bad value.
 
-pydantic, PyYAML and tomli (Python < 3.11) are imported only when a config is loaded (``pip install rampup[cli]``).
+pydantic, PyYAML and tomli (Python < 3.11) are imported only when a config is loaded (the ``cli`` extra).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ MAX_CONFIG_BYTES = 16 << 20
 #: the most values (numbers, strings, lists, mappings) a config may hold once YAML aliases are expanded: an alias
 #: bomb ("billion laughs") expands a few lines to billions of values
 MAX_CONFIG_VALUES = 100_000
-_EXTRA = "pip install 'rampup[cli]'"
+_EXTRA = "the cli extra: pip install '.[cli]' in the rampup checkout, or 'rampup-*.whl[cli]' from a built wheel"
 
 
 @dataclass(frozen=True)

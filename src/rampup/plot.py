@@ -1,4 +1,4 @@
-"""Pictures of schedules with matplotlib (``pip install rampup[plot]``): figures for files, PNGs for notebooks.
+"""Pictures of schedules with matplotlib (the ``plot`` extra): figures for files, PNGs for notebooks.
 
 matplotlib is imported inside the functions, with the Agg canvas and without pyplot, so drawing never opens a
 window, never touches pyplot's global figures and works on machines with no display.
