@@ -34,6 +34,7 @@ from typing import Any
 
 import torch
 from torch.optim import lr_scheduler as lrs
+from _report import write_section
 
 import rampup
 from rampup.torch import Scheduler
@@ -194,21 +195,6 @@ def report(r: dict[tuple[str, str, int], float]) -> list[str]:
     return out
 
 
-def write_section(path: str, lines: list[str]) -> None:
-    text = "# Benchmarks\n\n"
-    if os.path.exists(path):
-        with open(path) as f:
-            text = f.read()
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + "\n".join(lines) + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
-    with open(path, "w") as f:
-        f.write(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--write", help="replace the section in this markdown file")
@@ -216,7 +202,7 @@ def main() -> None:
     lines = report(measure())
     print("\n".join(lines))
     if args.write:
-        write_section(args.write, lines)
+        write_section(args.write, SECTION, lines)
 
 
 if __name__ == "__main__":

@@ -47,3 +47,32 @@ def warmup_cosine(t, warmup, total, floor):
         return t / warmup
     p = min(1.0, (t - warmup) / (total - warmup))
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * p))
+
+
+# a tiny model and data set in the shape HF Trainer and Accelerate take (dict batches, a loss in the output)
+def expected(n, base, warmup, total, floor=0.0):
+    """The LR of updates 0..n-1 under linear warmup then cosine to ``floor``, times ``base`` (closed form)."""
+    return [base * warmup_cosine(t, warmup, total, floor) for t in range(n)]
+
+
+class Tiny(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 1)
+
+    def forward(self, x, labels=None):
+        out = self.lin(x).squeeze(-1)
+        loss = torch.nn.functional.mse_loss(out, labels) if labels is not None else None
+        return {"loss": loss, "logits": out}
+
+
+class Data(torch.utils.data.Dataset):
+    def __init__(self, n):
+        g = torch.Generator().manual_seed(0)
+        self.x, self.y = torch.randn(n, 4, generator=g), torch.randn(n, generator=g)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return {"x": self.x[i], "labels": self.y[i]}

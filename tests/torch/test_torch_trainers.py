@@ -8,37 +8,10 @@ import socket
 
 import pytest
 import torch
-from _torch_util import record, warmup_cosine
+from _torch_util import Data, Tiny, expected, record
 
 import rampup
 from rampup.torch import Scheduler
-
-
-def expected(n, base, warmup, total, floor=0.0):
-    return [base * warmup_cosine(t, warmup, total, floor) for t in range(n)]
-
-
-class Tiny(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = torch.nn.Linear(4, 1)
-
-    def forward(self, x, labels=None):
-        out = self.lin(x).squeeze(-1)
-        loss = torch.nn.functional.mse_loss(out, labels) if labels is not None else None
-        return {"loss": loss, "logits": out}
-
-
-class Data(torch.utils.data.Dataset):
-    def __init__(self, n):
-        g = torch.Generator().manual_seed(0)
-        self.x, self.y = torch.randn(n, 4, generator=g), torch.randn(n, generator=g)
-
-    def __len__(self):
-        return len(self.x)
-
-    def __getitem__(self, i):
-        return {"x": self.x[i], "labels": self.y[i]}
 
 
 @pytest.mark.parametrize("accum", [1, 2])
