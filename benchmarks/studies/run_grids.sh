@@ -20,5 +20,10 @@ case "$which" in
     # the control: batch 32 for the same epochs (4800 updates) and the same warmups counted in epochs (x 32)
     python -m rampup.studies study digits-smallbatch --lrs 0.0125,0.025,0.05,0.1 \
       --warmups "none,linear(320),linear(800),linear(1600)" --seeds 0,1,2 --updates 4800 --out "$OUT" --no-progress ;;
-  *) echo "usage: $0 lm|lm-preln|digits|digits-small" >&2; exit 2 ;;
+  decay)
+    # the recipe people train with: the warmup, then cosine decay to 10% of the peak, 2000 updates
+    python -m rampup.studies study postln-lm --lrs 1e-3,3e-3,1e-2,3e-2 \
+      --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
+      --seeds 0,1,2 --updates 2000 --out "$OUT/decay" --no-progress ;;
+  *) echo "usage: $0 lm|lm-preln|digits|digits-small|decay" >&2; exit 2 ;;
 esac
