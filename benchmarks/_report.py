@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Callable
 
 
 def write_section(path: str, section: str, lines: list[str]) -> None:
@@ -19,3 +21,14 @@ def write_section(path: str, section: str, lines: list[str]) -> None:
         text = text[:start] + "\n".join(lines) + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
     with open(path, "w") as f:
         f.write(text.rstrip("\n") + "\n")
+
+
+def run(doc: str | None, section: str, make_lines: Callable[[], list[str]]) -> None:
+    """A benchmark's command line: measure, print the section, and with ``--write PAGE`` put it into that page."""
+    ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    ap.add_argument("--write", help="replace the section in this markdown file")
+    args = ap.parse_args()
+    lines = make_lines()
+    print("\n".join(lines))
+    if args.write:
+        write_section(args.write, section, lines)

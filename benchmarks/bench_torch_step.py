@@ -21,7 +21,6 @@ Runs on any rampup version with ``rampup.torch.Scheduler`` (so the same file mea
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import platform
@@ -33,8 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from _report import run
 from torch.optim import lr_scheduler as lrs
-from _report import write_section
 
 import rampup
 from rampup.torch import Scheduler
@@ -196,13 +195,7 @@ def report(r: dict[tuple[str, str, int], float]) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--write", help="replace the section in this markdown file")
-    args = ap.parse_args()
-    lines = report(measure())
-    print("\n".join(lines))
-    if args.write:
-        write_section(args.write, SECTION, lines)
+    run(__doc__, SECTION, lambda: report(measure()))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Runs on any rampup version with ``rampup.parse`` (so the same file measures befo
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -21,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from _report import write_section
+from _report import run
 
 import rampup
 
@@ -60,13 +59,7 @@ def report(r: dict[str, float]) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--write", help="replace the section in this markdown file")
-    args = ap.parse_args()
-    lines = report(measure())
-    print("\n".join(lines))
-    if args.write:
-        write_section(args.write, SECTION, lines)
+    run(__doc__, SECTION, lambda: report(measure()))
 
 
 if __name__ == "__main__":

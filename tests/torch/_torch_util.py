@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import socket
 
 import torch
 
@@ -76,3 +77,13 @@ class Data(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         return {"x": self.x[i], "labels": self.y[i]}
+
+
+def one_process_group_env(monkeypatch):
+    """The environment torch.distributed reads for a one-process group on a free local port (DeepSpeed's init)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for k, v in {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": "0", "WORLD_SIZE": "1",
+                 "LOCAL_RANK": "0"}.items():
+        monkeypatch.setenv(k, v)

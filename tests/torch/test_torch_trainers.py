@@ -4,11 +4,10 @@ optimizer actually used at every update against the closed form."""
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 import torch
-from _torch_util import Data, Tiny, expected, record
+from _torch_util import Data, Tiny, expected, one_process_group_env, record
 
 import rampup
 from rampup.torch import Scheduler
@@ -97,17 +96,9 @@ def test_accelerate_single_process_with_accumulation():
     assert [u[0] for u in used] == pytest.approx(expected(6, 0.2, 2, 6), rel=1e-12, abs=1e-15)
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_deepspeed_client_scheduler(monkeypatch):
     deepspeed = pytest.importorskip("deepspeed")
-    for k, v in {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "RANK": "0", "WORLD_SIZE": "1",
-                 "LOCAL_RANK": "0"}.items():
-        monkeypatch.setenv(k, v)
+    one_process_group_env(monkeypatch)
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)

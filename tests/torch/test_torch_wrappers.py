@@ -5,11 +5,9 @@ real optimizer and checked against the closed form."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 import torch
-from _torch_util import Data, Tiny, expected, record
+from _torch_util import Data, Tiny, expected, one_process_group_env, record
 
 import rampup
 import rampup.torch
@@ -120,18 +118,12 @@ def test_hf_trainer_create_scheduler_override_in_an_epoch_based_run(tmp_path, ac
 
 
 # -- DeepSpeed ----------------------------------------------------------------------------------------------------
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("stage", [1, 2])
 def test_scheduler_on_a_deepspeed_zero_optimizer(monkeypatch, stage):
     deepspeed = pytest.importorskip("deepspeed")
-    for k, v in {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "RANK": "0", "WORLD_SIZE": "1",
-                 "LOCAL_RANK": "0"}.items():
-        monkeypatch.setenv(k, v)
+    one_process_group_env(monkeypatch)
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 1)
     opt = torch.optim.AdamW(model.parameters(), lr=0.1)
