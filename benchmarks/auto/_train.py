@@ -32,8 +32,28 @@ def _probed(r: Any) -> dict[str, Any]:
             "forward": r.forward_passes, "backward": r.backward_passes}
 
 
+def probe_cost(task_name: str, options: dict[str, Any], lr: float, seed: int) -> int:
+    """The backward passes ``auto_warmup``'s probe takes on this run (the same model, optimizer and probe batches):
+    the updates a run with compute charged trains fewer. Measured by the probe itself, which restores everything."""
+    cost: list[int] = []
+
+    def measure(task: Any, model: Any, opt: Any, n: int) -> Any:
+        pgen = torch.Generator().manual_seed(10_000 + seed)
+        cost.append(ladder_probe(model, opt, task.loss, task.batches(pgen), n_batches=3, steps=20).backward_passes)
+        return rampup.torch.Scheduler(opt, "constant()", total_steps=n)
+
+    run_one(task_name, lr, "probe cost", seed, 1, task_options=options, scheduler=measure)
+    return cost[0]
+
+
 def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed: int, updates: int,
-          steps_per_epoch: int | None = None, settings: OnlineSettings | None = None) -> dict[str, Any]:
+          steps_per_epoch: int | None = None, settings: OnlineSettings | None = None,
+          then: str | None = None, charge: bool = False) -> dict[str, Any]:
+    """One run; ``then`` is the schedule after an automatic warmup (default: the constant peak); ``charge``: an
+    ``auto`` run trains as many updates fewer than ``updates`` as its probe takes backward passes."""
+    budget = updates
+    if charge and method.startswith("auto"):
+        updates -= probe_cost(task_name, options, lr, seed)
     info: dict[str, Any] = {}
     made: list[Any] = []
 
@@ -50,11 +70,14 @@ def train(task_name: str, options: dict[str, Any], lr: float, method: str, seed:
                 g = method[len("auto(guard="):-1]
                 guard = int(g) if g.isdigit() else g
             pgen = torch.Generator().manual_seed(10_000 + seed)
-            sched = auto_warmup(model, opt, task.loss, task.batches(pgen), total_steps=n,
+            sched = auto_warmup(model, opt, task.loss, task.batches(pgen), then, total_steps=n,
                                 steps_per_epoch=steps_per_epoch, n_batches=3, steps=20, guard=guard,
                                 settings=settings)
             r = sched.probe_result
             info.update(_probed(r), bounded=r.bounded, trials=[list(t) for t in r.trials])
+            if charge:
+                assert r.backward_passes == budget - n, "the charged probe cost differs from the measured one"
+                info["budget"] = budget
         elif method == "sharpness":  # the top Hessian eigenvalue against the optimizer's edge of stability
             pgen = torch.Generator().manual_seed(10_000 + seed)
             r = sharpness_probe(model, opt, task.loss, task.batches(pgen), n_batches=3, iters=20)

@@ -7,7 +7,11 @@ Two measures, both ratios taken in the same run:
 The controller is kept in its warmup phase for the whole measure (growth so small it never reaches the peak), the
 phase where it does its work.
 
-    python benchmarks/auto/bench_overhead.py --updates 100 --repeats 3 --grad-norm-every 1
+With ``--probe LR``: also auto_warmup's probe (``ladder_probe(steps=20, n_batches=3)``) on the same model at peak
+LR ``LR``, its wall time over that of a 2,000-update loop (the per-update time measured here, times 2,000), and
+probe + controller together against the goal of 2% of a 2,000-update run.
+
+    python benchmarks/auto/bench_overhead.py --updates 100 --repeats 3 --grad-norm-every 1 --probe 1e-2
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import time
 import torch
 
 import rampup.torch
-from rampup.auto import OnlineSettings, OnlineWarmup
+from rampup.auto import OnlineSettings, OnlineWarmup, ladder_probe
 from rampup.studies import deterministic, get_task
 
 LM = {"layers": 6, "d_model": 64, "heads": 4, "seq": 32, "batch": 16}
@@ -37,7 +41,7 @@ def loop(kind: str, updates: int, grad_norm_every: int, update_ratio_every: int 
                                  settings=OnlineSettings(grad_norm_every=grad_norm_every,
                                                          update_ratio_every=update_ratio_every))
         else:
-            sched = rampup.torch.Scheduler(opt, "linear(1000)")
+            sched = rampup.torch.Scheduler(opt, "linear_warmup(1000)")
         inside = 0.0
         start = time.perf_counter()
         for _ in range(updates):
@@ -56,12 +60,26 @@ def loop(kind: str, updates: int, grad_norm_every: int, update_ratio_every: int 
     return {"total_s": total, "inside_s": inside}
 
 
+def probe_seconds(lr: float) -> dict:
+    """Wall time of auto_warmup's probe on the LM at peak ``lr``, with its passes."""
+    task = get_task("postln-lm", **LM)
+    with deterministic(0, 1):
+        model = task.build_model()
+        opt = task.optimizer(model.parameters(), lr)
+        batches = task.batches(torch.Generator().manual_seed(10_000))
+        start = time.perf_counter()
+        r = ladder_probe(model, opt, task.loss, batches, steps=20, n_batches=3)
+        seconds = time.perf_counter() - start
+    return {"probe_s": seconds, "backward": r.backward_passes, "forward": r.forward_passes, "start": r.start}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--updates", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--grad-norm-every", type=int, default=1)
     ap.add_argument("--update-ratio-every", type=int, default=None)
+    ap.add_argument("--probe", type=float, default=None, help="also time the probe at this peak LR")
     a = ap.parse_args()
     torch.set_num_threads(1)
     runs: dict[str, list[dict]] = {"scheduler": [], "online": []}
@@ -79,6 +97,12 @@ def main() -> None:
         "end_to_end_ratio": per_update["online"] / per_update["scheduler"],
         "torch": torch.__version__,
     }
+    if a.probe is not None:
+        probes = sorted((probe_seconds(a.probe) for _ in range(a.repeats)), key=lambda r: r["probe_s"])
+        p = probes[len(probes) // 2]  # the median run
+        share = p["probe_s"] / (2000 * per_update["scheduler"])
+        out["probe"] = {**p, "lr": a.probe, "share_of_2000_updates": share,
+                        "probe_plus_controller": share + out["in_loop_extra"]}
     print(json.dumps(out, indent=1))
 
 

@@ -25,5 +25,14 @@ case "$which" in
     python -m rampup.studies study postln-lm --lrs 1e-3,3e-3,1e-2,3e-2 \
       --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
       --seeds 0,1,2 --updates 2000 --out "$OUT/decay" --no-progress ;;
-  *) echo "usage: $0 lm|lm-preln|digits|digits-small|decay" >&2; exit 2 ;;
+  decay-preln)
+    # the same recipe on the Pre-LN LM, on the factor-2 grid around its no-warmup edge (docs/auto.md's protocol);
+    # seeds 3 and 4 at the best fixed warmup's LR
+    python -m rampup.studies study preln-lm --lrs 1.5e-2,3e-2,6e-2,1.2e-1,2.4e-1,4.8e-1 \
+      --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
+      --seeds 0,1,2 --updates 2000 --out "$OUT/decay" --no-progress
+    python -m rampup.studies study preln-lm --lrs 1.5e-2 \
+      --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
+      --seeds 3,4 --updates 2000 --out "$OUT/decay" --no-progress ;;
+  *) echo "usage: $0 lm|lm-preln|digits|digits-small|decay|decay-preln" >&2; exit 2 ;;
 esac
