@@ -3,7 +3,7 @@ preln-lm (the fixed warmups come from the decay-recipe study's CSV) and the repo
 cartpole (rows of rl_cartpole.py), against the goals.
 
     python benchmarks/auto/out_of_sample.py run-lm --out /tmp/oos/preln-auto.jsonl --workers 2
-    python benchmarks/auto/out_of_sample.py report --lm-auto docs/auto/oos-preln-lm.jsonl.gz \\
+    python benchmarks/auto/out_of_sample.py report --lm-auto docs/results/decay/auto.jsonl \\
         --rl docs/auto/oos-cartpole.jsonl.gz --write docs/auto.md
 """
 
@@ -43,6 +43,7 @@ def _lm_job(args: tuple[str, float, int]) -> dict[str, Any]:
     task, lr, seed = args
     r = train(task, {}, lr, "auto", seed, LM_UPDATES, then=LM_THEN, charge=True)
     r.pop("lr_curve")
+    r.pop("train_loss")  # 2000 numbers a run; the row keeps what the reports read
     return r
 
 
@@ -80,6 +81,8 @@ def lm_rows(auto_path: str) -> list[dict[str, Any]]:
                         flag="d" if r["diverged"] == "True" else "s" if r["stalled"] == "True" else "",
                         compute=t, probe=0, updates=int(r["updates"])))
     for r in _rows(auto_path):
+        if r["task"] != "preln-lm":
+            continue
         p = r["info"]["backward"]
         t = r["updates_to_target"]
         out.append(dict(method="auto", lr=r["lr"], seed=r["seed"], score=r["final_val_loss"],
@@ -232,7 +235,7 @@ def report(lm_auto: str, rl: str, write: str | None) -> None:
 
     lm, cp = lm_rows(lm_auto), rl_rows(rl)
     md = [SECTION, "",
-          ("Written by `python benchmarks/auto/out_of_sample.py report --lm-auto docs/auto/oos-preln-lm.jsonl.gz "
+          ("Written by `python benchmarks/auto/out_of_sample.py report --lm-auto docs/results/decay/auto.jsonl "
            "--rl docs/auto/oos-cartpole.jsonl.gz --write docs/auto.md` from the runs of the protocol above "
            "(`run-lm` for `auto` on preln-lm, the decay-recipe CSV for its fixed warmups, `rl_cartpole.py` for "
            "cartpole). `auto` is `auto_warmup` with the frozen defaults; its probe's backward passes are charged "
