@@ -24,13 +24,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # benchmarks/, for _report
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-LM_LRS = [0.015, 0.03, 0.06, 0.12, 0.24, 0.48]
+LM_LRS = [0.00375, 0.0075, 0.015, 0.03, 0.06, 0.12, 0.24, 0.48]  # the frozen grid and its two added points
 LM_UPDATES = 2000
 LM_THEN = "cosine_decay(to=0.1)"
 LM_FIXED = {"constant(0) >> cosine(to=0.1)": "none", "linear(5%) >> cosine(to=0.1)": "linear(5%)",
             "linear(20%) >> cosine(to=0.1)": "linear(20%)"}
 LM_CSV = os.environ.get("OOS_LM_CSV", os.path.join(ROOT, "docs", "results", "decay", "preln-lm.csv"))
-RL_LRS = [0.004, 0.008, 0.016, 0.032, 0.064]  # replaced by the grid the sweep gives (docs/auto.md)
 METHODS = ["none", "linear(5%)", "linear(20%)", "auto"]
 
 

@@ -70,6 +70,12 @@ def report(path: str, figure: Path | None, auto: str | None = None) -> list[str]
     warmups = [w for w in NAMES if any(k[0] == w for k in grid)]
     lrs = sorted({k[1] for k in grid})
     seeds = sorted({int(r["seed"]) for r in rows})
+    common = sorted(set.intersection(*({int(r["seed"]) for r in v} for v in grid.values())))
+    extra = {lr: sorted({int(r["seed"]) for k, v in grid.items() if k[1] == lr for r in v} - set(common))
+             for lr in lrs}
+    seeds_text = ", ".join(map(str, common)) + "".join(
+        f" (and {', '.join(map(str, e))} at {lr:g})" for lr, e in extra.items() if e) if common else \
+        ", ".join(map(str, seeds))
     updates = rows[0]["updates"]
     mean = {k: statistics.mean(float(r["final_val_loss"]) for r in v) for k, v in grid.items()}
     best_lr = {w: min((lr for lr in lrs if (w, lr) in mean), key=lambda lr: mean[(w, lr)]) for w in warmups}
@@ -77,14 +83,15 @@ def report(path: str, figure: Path | None, auto: str | None = None) -> list[str]
     lines = [SECTION.format(task=task), "",
              (f"{task} ({MODELS.get(task, task)}), {updates} updates: the warmup, then "
               "cosine decay to 10% of the peak over the rest of the run, as practitioners train. Peak LRs "
-              f"{', '.join(f'{lr:g}' for lr in lrs)}; seeds {', '.join(map(str, seeds))}; one torch thread per run, "
+              f"{', '.join(f'{lr:g}' for lr in lrs)}; seeds {seeds_text}; one torch thread per run, "
               "two runs side by side on 2 cores. Data: "
               f"[{Path(path).name}](results/decay/{Path(path).name})"
               + (f" and [{Path(auto).name}](results/decay/{Path(auto).name}) (`{AUTO}`: `rampup.auto.auto_warmup` "
                  "with its defaults, then the same cosine; its probe's backward passes are charged: the run trains "
                  "that many updates fewer, and they count in its updates to target)" if auto else "")
               + f". Command: `bash benchmarks/studies/run_grids.sh {'decay' if task == 'postln-lm' else 'decay-preln'}`"
-              + (f", `python benchmarks/auto/out_of_sample.py run-lm --task {task} --out {auto}`" if auto else "")
+              + (" (the fixed warmups, then auto's runs with `benchmarks/auto/out_of_sample.py run-lm`)"
+                 if auto else "")
               + f", then `python benchmarks/studies/decay_recipe.py {path}"
               + (f" --auto {auto}" if auto else "") + " --write docs/results.md`."), "",
              "Final validation loss (mean over seeds; `d` a diverged seed, `s` a stalled one):", "",

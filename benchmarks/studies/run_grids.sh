@@ -24,15 +24,21 @@ case "$which" in
     # the recipe people train with: the warmup, then cosine decay to 10% of the peak, 2000 updates
     python -m rampup.studies study postln-lm --lrs 1e-3,3e-3,1e-2,3e-2 \
       --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
-      --seeds 0,1,2 --updates 2000 --out "$OUT/decay" --no-progress ;;
+      --seeds 0,1,2 --updates 2000 --out "$OUT/decay" --no-progress
+    # auto_warmup in the same recipe, its probe's passes charged
+    python benchmarks/auto/out_of_sample.py run-lm --task postln-lm --lrs 1e-3,3e-3,1e-2,3e-2 --seeds 0,1,2 \
+      --workers 1 --out "$OUT/decay/auto.jsonl" ;;
   decay-preln)
     # the same recipe on the Pre-LN LM, on the factor-2 grid around its no-warmup edge (docs/auto.md's protocol);
-    # seeds 3 and 4 at the best fixed warmup's LR
-    python -m rampup.studies study preln-lm --lrs 1.5e-2,3e-2,6e-2,1.2e-1,2.4e-1,4.8e-1 \
+    # (with the two points below it added once the no-warmup runs were seen), seeds 3 and 4 at the best fixed LR
+    python -m rampup.studies study preln-lm --lrs 3.75e-3,7.5e-3,1.5e-2,3e-2,6e-2,1.2e-1,2.4e-1,4.8e-1 \
       --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
       --seeds 0,1,2 --updates 2000 --out "$OUT/decay" --no-progress
-    python -m rampup.studies study preln-lm --lrs 1.5e-2 \
+    python -m rampup.studies study preln-lm --lrs 7.5e-3 \
       --warmups "constant(0) >> cosine(to=0.1),linear(5%) >> cosine(to=0.1),linear(20%) >> cosine(to=0.1)" \
-      --seeds 3,4 --updates 2000 --out "$OUT/decay" --no-progress ;;
+      --seeds 3,4 --updates 2000 --out "$OUT/decay" --no-progress
+    python benchmarks/auto/out_of_sample.py run-lm --task preln-lm --seeds 0,1,2 --workers 1 --out "$OUT/decay/auto.jsonl"
+    python benchmarks/auto/out_of_sample.py run-lm --task preln-lm --lrs 7.5e-3 --seeds 3,4 --workers 1 \
+      --out "$OUT/decay/auto.jsonl" ;;
   *) echo "usage: $0 lm|lm-preln|digits|digits-small|decay|decay-preln" >&2; exit 2 ;;
 esac
