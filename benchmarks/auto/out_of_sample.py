@@ -2,7 +2,7 @@
 preln-lm (the fixed warmups come from the decay-recipe study's CSV) and the report of both new tasks, preln-lm and
 cartpole (rows of rl_cartpole.py), against the goals.
 
-    python benchmarks/auto/out_of_sample.py run-lm --out /tmp/oos/preln-auto.jsonl --workers 2
+    python benchmarks/auto/out_of_sample.py run-lm --task preln-lm --workers 2   # as run_grids.sh decay-preln
     python benchmarks/auto/out_of_sample.py report --lm-auto docs/results/decay/auto.jsonl \\
         --rl docs/auto/oos-cartpole.jsonl.gz --write docs/auto.md
 """
@@ -256,7 +256,7 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("run-lm")
     a.add_argument("--task", default="preln-lm")
-    a.add_argument("--out", default="/tmp/oos/preln-auto.jsonl")
+    a.add_argument("--out", default=os.path.join(ROOT, "docs", "results", "decay", "auto.jsonl"))
     a.add_argument("--workers", type=int, default=2)
     a.add_argument("--seeds", default="0,1,2")
     a.add_argument("--lrs", default=",".join(map(str, LM_LRS)))

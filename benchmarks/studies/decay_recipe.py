@@ -61,6 +61,18 @@ def _ok(r: dict[str, str]) -> bool:
     return r["diverged"] != "True" and r["stalled"] != "True"
 
 
+def _seeds_text(grid: dict[tuple[str, float], list[dict[str, str]]]) -> str:
+    """The seeds every cell has, then the extra ones per LR: "0, 1, 2 (and 3, 4 at 0.0075)"."""
+    per_lr: dict[float, set[int]] = defaultdict(set)
+    for (_, lr), v in grid.items():
+        per_lr[lr] |= {int(r["seed"]) for r in v}
+    every = set.intersection(*({int(r["seed"]) for r in v} for v in grid.values()))
+    if not every:
+        return ", ".join(map(str, sorted(set().union(*per_lr.values()))))
+    return ", ".join(map(str, sorted(every))) + "".join(
+        f" (and {', '.join(map(str, sorted(s - every)))} at {lr:g})" for lr, s in sorted(per_lr.items()) if s - every)
+
+
 def report(path: str, figure: Path | None, auto: str | None = None) -> list[str]:
     rows = load(path)
     task = rows[0]["task"]
@@ -69,13 +81,6 @@ def report(path: str, figure: Path | None, auto: str | None = None) -> list[str]
     grid = cells(rows)
     warmups = [w for w in NAMES if any(k[0] == w for k in grid)]
     lrs = sorted({k[1] for k in grid})
-    seeds = sorted({int(r["seed"]) for r in rows})
-    common = sorted(set.intersection(*({int(r["seed"]) for r in v} for v in grid.values())))
-    extra = {lr: sorted({int(r["seed"]) for k, v in grid.items() if k[1] == lr for r in v} - set(common))
-             for lr in lrs}
-    seeds_text = ", ".join(map(str, common)) + "".join(
-        f" (and {', '.join(map(str, e))} at {lr:g})" for lr, e in extra.items() if e) if common else \
-        ", ".join(map(str, seeds))
     updates = rows[0]["updates"]
     mean = {k: statistics.mean(float(r["final_val_loss"]) for r in v) for k, v in grid.items()}
     best_lr = {w: min((lr for lr in lrs if (w, lr) in mean), key=lambda lr: mean[(w, lr)]) for w in warmups}
@@ -83,7 +88,7 @@ def report(path: str, figure: Path | None, auto: str | None = None) -> list[str]
     lines = [SECTION.format(task=task), "",
              (f"{task} ({MODELS.get(task, task)}), {updates} updates: the warmup, then "
               "cosine decay to 10% of the peak over the rest of the run, as practitioners train. Peak LRs "
-              f"{', '.join(f'{lr:g}' for lr in lrs)}; seeds {seeds_text}; one torch thread per run, "
+              f"{', '.join(f'{lr:g}' for lr in lrs)}; seeds {_seeds_text(grid)}; one torch thread per run, "
               "two runs side by side on 2 cores. Data: "
               f"[{Path(path).name}](results/decay/{Path(path).name})"
               + (f" and [{Path(auto).name}](results/decay/{Path(auto).name}) (`{AUTO}`: `rampup.auto.auto_warmup` "
